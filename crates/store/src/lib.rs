@@ -1,1 +1,831 @@
-//! placeholder
+//! Persistence: SQLite (default) or PostgreSQL, envelope encryption, and the audit chain.
+//!
+//! Like kanidm's backend, the store enforces no rules about content: it keeps what `service`
+//! decided, sealed, with its audit entries, and answers queries. Which purpose may read what is
+//! decided in `mamori-domain`. What it guarantees: personal values are only ever written sealed
+//! (see [`crypto`]); every write goes through the one group-commit writer together with its
+//! audit entries ([`Store::write`]); the audit log verifies ([`Store::verify_audit`]).
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod audit;
+pub mod crypto;
+pub mod db;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+pub use audit::{AuditDraft, AuditEntry, Tamper, VerifyReport};
+pub use crypto::{Key32, Keys};
+pub use db::{Backend, Location, Stmt, Val};
+
+use crypto::AuditSigner;
+use writer::WriterHandle;
+
+pub const MASTER_KEY_FILE: &str = "master.key";
+pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
+pub const HEAD_FILE: &str = "audit-head.json";
+pub const MASTER_KEY_ENV: &str = "MAMORI_MASTER_KEY";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Bad input: a clear line for the person who typed it.
+    #[error("{0}")]
+    Input(String),
+    /// The write conflicts with what is stored (a duplicate, a record that changed meanwhile).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Crypto(String),
+    #[error("audit log verification failed: {0}")]
+    Tampered(#[from] Tamper),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Unavailable(format!("database error: {}", db::one_line(&e.to_string())))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Now, as stored: RFC 3339 in UTC.
+pub fn now_string() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    pub login: String,
+    pub role: String,
+    pub name: Option<String>,
+    pub password_hash: Option<String>,
+    pub created_at: String,
+    pub disabled: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRow {
+    pub id: String,
+    pub channel: String,
+    pub created_at: String,
+    pub last_activity_at: String,
+    pub policy_version: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRow {
+    pub category: String,
+    pub record_id: String,
+    pub ciphertext: Vec<u8>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub id: String,
+    pub purpose: Option<String>,
+    pub recipient: Option<String>,
+    pub given_at: String,
+    pub withdrawn_at: Option<String>,
+    pub channel: String,
+    pub evidence: Option<String>,
+    pub policy_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRow {
+    pub version: String,
+    pub effective_on: String,
+    pub applied_at: String,
+    pub applied_by: String,
+    pub toml: String,
+}
+
+fn opt_s(r: &AnyRow, i: usize) -> Result<Option<String>> {
+    Ok(r.try_get::<Option<String>, _>(i)?)
+}
+fn s(r: &AnyRow, i: usize) -> Result<String> {
+    Ok(r.try_get::<String, _>(i)?)
+}
+
+/// The open store: a pool for reads, the writer for writes, and the keys.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: WriterHandle,
+    keys: Arc<Keys>,
+    signer: Arc<AuditSigner>,
+    data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn load_master(data_dir: &Path) -> Result<Keys> {
+    if let Ok(v) = std::env::var(MASTER_KEY_ENV) {
+        if !v.trim().is_empty() {
+            return Keys::from_master_hex(&v, MASTER_KEY_ENV);
+        }
+    }
+    let text = crypto::read_secret_file(&data_dir.join(MASTER_KEY_FILE))?;
+    Keys::from_master_hex(&text, MASTER_KEY_FILE)
+}
+
+impl Store {
+    /// Whether `data_dir` holds an initialized Mamori.
+    pub fn is_initialized(data_dir: &Path) -> bool {
+        data_dir.join(SIGNING_KEY_FILE).exists()
+    }
+
+    /// Create the data folder (0700), the master key file (0600, unless the key comes from
+    /// `MAMORI_MASTER_KEY`), the audit signing key, and the database.
+    pub async fn init(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
+        let loc = Location::new(data_dir, database_url)?;
+        if Self::is_initialized(data_dir) {
+            return Err(StoreError::Input(format!(
+                "--data: {} is already initialized; use another folder or remove it first",
+                data_dir.display()
+            )));
+        }
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let from_env = std::env::var(MASTER_KEY_ENV).is_ok_and(|v| !v.trim().is_empty());
+        if !from_env && !data_dir.join(MASTER_KEY_FILE).exists() {
+            crypto::write_secret_file(
+                &data_dir.join(MASTER_KEY_FILE),
+                &Keys::generate_master_hex(),
+            )?;
+        }
+        let signing = AuditSigner::generate_hex();
+        crypto::write_secret_file(&data_dir.join(SIGNING_KEY_FILE), &signing)?;
+        let signer = AuditSigner::from_hex(&signing)?;
+        let _ = std::fs::write(data_dir.join("audit-signing.pub"), signer.public_hex());
+        let _ = loc;
+        Self::open(data_dir, database_url).await
+    }
+
+    /// Open an initialized data folder (and its database), running pending migrations.
+    pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
+        let loc = Location::new(data_dir, database_url)?;
+        if !Self::is_initialized(data_dir) {
+            return Err(StoreError::Input(format!(
+                "--data: {} is not a Mamori data folder: run `mamori init --preset chiba-ia` first (or point --data / MAMORI_DATA at it)",
+                data_dir.display()
+            )));
+        }
+        let keys = load_master(data_dir)?;
+        let signer =
+            AuditSigner::from_hex(&crypto::read_secret_file(&data_dir.join(SIGNING_KEY_FILE))?)?;
+        let max = match loc.backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = db::connect(&loc, max).await?;
+        db::migrate(&pool, loc.backend).await?;
+        let signer = Arc::new(signer);
+        let writer = WriterHandle::start(pool.clone(), signer.clone(), data_dir.join(HEAD_FILE));
+        Ok(Store {
+            pool,
+            backend: loc.backend,
+            writer,
+            keys: Arc::new(keys),
+            signer,
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Run statements and their audit entries as one atomic job in the next group commit.
+    /// Returns the audit sequence numbers given to the entries.
+    pub async fn write(&self, stmts: Vec<Stmt>, audit: Vec<AuditDraft>) -> Result<Vec<i64>> {
+        self.writer.submit(stmts, audit).await
+    }
+
+    /// Record audit entries alone (a read, a denial): returns once they are durable.
+    pub async fn audit(&self, entries: Vec<AuditDraft>) -> Result<Vec<i64>> {
+        self.writer.submit(Vec::new(), entries).await
+    }
+
+    async fn rows(&self, sql: &'static str, params: Vec<Val>) -> Result<Vec<AnyRow>> {
+        Ok(db::bind(sqlx::query(sql), &params)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn count(&self, sql: &'static str, params: Vec<Val>) -> Result<i64> {
+        let rows = self.rows(sql, params).await?;
+        match rows.first() {
+            Some(r) => Ok(r.try_get::<i64, _>(0)?),
+            None => Ok(0),
+        }
+    }
+
+    // ---- meta -------------------------------------------------------------------------------
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows("SELECT value FROM meta WHERE key = $1", vec![key.into()])
+            .await?;
+        rows.first().map(|r| s(r, 0)).transpose()
+    }
+
+    pub fn set_meta(key: &str, value: &str) -> Stmt {
+        Stmt::new(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![key.into(), value.into()],
+        )
+    }
+
+    // ---- policy versions ----------------------------------------------------------------------
+
+    pub fn insert_policy_version(
+        version: &str,
+        effective_on: &str,
+        applied_by: &str,
+        toml: &str,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO policy_versions (version, effective_on, applied_at, applied_by, toml) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                version.into(),
+                effective_on.into(),
+                now_string().into(),
+                applied_by.into(),
+                toml.into(),
+            ],
+        )
+    }
+
+    /// Every stored version, oldest effective date first.
+    pub async fn policy_versions(&self) -> Result<Vec<PolicyVersionRow>> {
+        let rows = self
+            .rows(
+                "SELECT version, effective_on, applied_at, applied_by, toml FROM policy_versions ORDER BY effective_on, applied_at",
+                vec![],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PolicyVersionRow {
+                    version: s(r, 0)?,
+                    effective_on: s(r, 1)?,
+                    applied_at: s(r, 2)?,
+                    applied_by: s(r, 3)?,
+                    toml: s(r, 4)?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- staff ------------------------------------------------------------------------------
+
+    pub fn insert_staff(
+        login: &str,
+        role: &str,
+        name: Option<&str>,
+        password_hash: Option<&str>,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO staff (login, role, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                login.into(),
+                role.into(),
+                name.into(),
+                password_hash.into(),
+                now_string().into(),
+            ],
+        )
+    }
+
+    pub async fn staff(&self, login: &str) -> Result<Option<StaffRow>> {
+        let rows = self
+            .rows(
+                "SELECT login, role, name, password_hash, created_at, disabled, failed_logins, locked_until FROM staff WHERE login = $1",
+                vec![login.into()],
+            )
+            .await?;
+        rows.first().map(staff_row).transpose()
+    }
+
+    pub async fn staff_list(&self) -> Result<Vec<StaffRow>> {
+        let rows = self
+            .rows(
+                "SELECT login, role, name, password_hash, created_at, disabled, failed_logins, locked_until FROM staff ORDER BY login",
+                vec![],
+            )
+            .await?;
+        rows.iter().map(staff_row).collect()
+    }
+
+    pub fn insert_token(id: &str, login: &str, token_hash: &str) -> Stmt {
+        Stmt::new(
+            "INSERT INTO api_tokens (id, login, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+            vec![
+                id.into(),
+                login.into(),
+                token_hash.into(),
+                now_string().into(),
+            ],
+        )
+    }
+
+    /// The staff login an unrevoked API token belongs to.
+    pub async fn token_login(&self, token_hash: &str) -> Result<Option<(String, String)>> {
+        let rows = self
+            .rows(
+                "SELECT id, login FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                vec![token_hash.into()],
+            )
+            .await?;
+        rows.first().map(|r| Ok((s(r, 0)?, s(r, 1)?))).transpose()
+    }
+
+    // ---- principals -------------------------------------------------------------------------
+
+    /// Store a new principal's wrapped data key in the key store. Done before the data itself:
+    /// a key without data is harmless, data without a key would be lost.
+    pub async fn put_data_key(&self, principal_id: &str, wrapped: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(principal_id)
+            .bind(wrapped)
+            .bind(self.keys.kek_id())
+            .bind(now_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Store many wrapped data keys in one transaction (import).
+    pub async fn put_data_keys(&self, keys: &[(String, Vec<u8>)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_string();
+        for (id, wrapped) in keys {
+            sqlx::query("INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(id.as_str())
+                .bind(wrapped.as_slice())
+                .bind(self.keys.kek_id())
+                .bind(now.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The principal's data key, from the cache or unwrapped from the key store.
+    pub async fn data_key(&self, principal_id: &str) -> Result<Key32> {
+        if let Some(k) = self.keys.cached(principal_id) {
+            return Ok(k);
+        }
+        let row = sqlx::query("SELECT wrapped FROM mamori_keys.data_keys WHERE principal_id = $1")
+            .bind(principal_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!(
+                "principal {principal_id} has no data key: their data was erased"
+            )));
+        };
+        let wrapped: Vec<u8> = row.try_get(0)?;
+        let k = self.keys.unwrap_data_key(principal_id, &wrapped)?;
+        self.keys.remember(principal_id, &k);
+        Ok(k)
+    }
+
+    pub fn insert_principal(id: &str, channel: &str, policy_version: &str, at: &str) -> Stmt {
+        Stmt::new(
+            "INSERT INTO principals (id, channel, created_at, last_activity_at, policy_version, status) VALUES ($1, $2, $3, $3, $4, 'active')",
+            vec![id.into(), channel.into(), at.into(), policy_version.into()],
+        )
+    }
+
+    pub fn touch_principal(id: &str, at: &str) -> Stmt {
+        Stmt::new(
+            "UPDATE principals SET last_activity_at = $2 WHERE id = $1 AND status = 'active'",
+            vec![id.into(), at.into()],
+        )
+        .expecting(1, "the principal was erased meanwhile")
+    }
+
+    /// Insert or replace a sealed field.
+    pub fn upsert_field(
+        principal_id: &str,
+        category: &str,
+        record_id: &str,
+        ciphertext: Vec<u8>,
+        at: &str,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO fields (principal_id, category, record_id, ciphertext, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (principal_id, category) DO UPDATE SET record_id = excluded.record_id, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at",
+            vec![
+                principal_id.into(),
+                category.into(),
+                record_id.into(),
+                ciphertext.into(),
+                at.into(),
+            ],
+        )
+    }
+
+    pub fn upsert_blind_index(principal_id: &str, category: &str, digest: Vec<u8>) -> Stmt {
+        Stmt::new(
+            "INSERT INTO blind_index (principal_id, category, digest) VALUES ($1, $2, $3) ON CONFLICT (principal_id, category) DO UPDATE SET digest = excluded.digest",
+            vec![principal_id.into(), category.into(), digest.into()],
+        )
+    }
+
+    pub fn insert_import_row(fingerprint: Vec<u8>, principal_id: &str) -> Stmt {
+        Stmt::new(
+            "INSERT INTO import_rows (fingerprint, principal_id, imported_at) VALUES ($1, $2, $3)",
+            vec![fingerprint.into(), principal_id.into(), now_string().into()],
+        )
+    }
+
+    pub async fn imported(&self, fingerprint: &[u8]) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT principal_id FROM import_rows WHERE fingerprint = $1",
+                vec![fingerprint.to_vec().into()],
+            )
+            .await?;
+        rows.first().map(|r| s(r, 0)).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_consent(
+        id: &str,
+        principal_id: &str,
+        purpose: Option<&str>,
+        recipient: Option<&str>,
+        channel: &str,
+        evidence: Option<&str>,
+        policy_version: &str,
+        recorded_by: &str,
+        at: &str,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                id.into(),
+                principal_id.into(),
+                purpose.into(),
+                recipient.into(),
+                at.into(),
+                channel.into(),
+                evidence.into(),
+                policy_version.into(),
+                recorded_by.into(),
+            ],
+        )
+    }
+
+    pub async fn principal(&self, id: &str) -> Result<Option<PrincipalRow>> {
+        let rows = self
+            .rows(
+                "SELECT id, channel, created_at, last_activity_at, policy_version, status FROM principals WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| {
+                Ok(PrincipalRow {
+                    id: s(r, 0)?,
+                    channel: s(r, 1)?,
+                    created_at: s(r, 2)?,
+                    last_activity_at: s(r, 3)?,
+                    policy_version: s(r, 4)?,
+                    status: s(r, 5)?,
+                })
+            })
+            .transpose()
+    }
+
+    pub async fn fields(&self, principal_id: &str) -> Result<Vec<FieldRow>> {
+        let rows = self
+            .rows(
+                "SELECT category, record_id, ciphertext, updated_at FROM fields WHERE principal_id = $1 ORDER BY category",
+                vec![principal_id.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FieldRow {
+                    category: s(r, 0)?,
+                    record_id: s(r, 1)?,
+                    ciphertext: r.try_get::<Vec<u8>, _>(2)?,
+                    updated_at: s(r, 3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Principals whose blind index for `category` equals `digest`.
+    pub async fn find_by_index(&self, category: &str, digest: &[u8]) -> Result<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT b.principal_id FROM blind_index b JOIN principals p ON p.id = b.principal_id WHERE b.category = $1 AND b.digest = $2 AND p.status = 'active' ORDER BY b.principal_id",
+                vec![category.into(), digest.to_vec().into()],
+            )
+            .await?;
+        rows.iter().map(|r| s(r, 0)).collect()
+    }
+
+    pub async fn consents(&self, principal_id: &str) -> Result<Vec<ConsentRow>> {
+        let rows = self
+            .rows(
+                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version FROM consents WHERE principal_id = $1 ORDER BY given_at",
+                vec![principal_id.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ConsentRow {
+                    id: s(r, 0)?,
+                    purpose: opt_s(r, 1)?,
+                    recipient: opt_s(r, 2)?,
+                    given_at: s(r, 3)?,
+                    withdrawn_at: opt_s(r, 4)?,
+                    channel: s(r, 5)?,
+                    evidence: opt_s(r, 6)?,
+                    policy_version: s(r, 7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Purposes the principal's data is suspended for (`None` = every use), APPI 35.
+    pub async fn suspensions(&self, principal_id: &str) -> Result<Vec<Option<String>>> {
+        let rows = self
+            .rows(
+                "SELECT purpose FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
+                vec![principal_id.into()],
+            )
+            .await?;
+        rows.iter().map(|r| opt_s(r, 0)).collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_exception_review(
+        id: &str,
+        principal_id: &str,
+        staff: &str,
+        kind: &str,
+        purpose: &str,
+        reason_ct: Vec<u8>,
+        at: &str,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO exception_reviews (id, principal_id, staff, kind, purpose, reason_ct, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                id.into(),
+                principal_id.into(),
+                staff.into(),
+                kind.into(),
+                purpose.into(),
+                reason_ct.into(),
+                at.into(),
+            ],
+        )
+    }
+
+    pub async fn pending_exception_reviews(&self) -> Result<i64> {
+        self.count(
+            "SELECT COUNT(*) FROM exception_reviews WHERE reviewed_at IS NULL",
+            vec![],
+        )
+        .await
+    }
+
+    // ---- status -----------------------------------------------------------------------------
+
+    pub async fn counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        Ok(vec![
+            (
+                "principals",
+                self.count(
+                    "SELECT COUNT(*) FROM principals WHERE status = 'active'",
+                    vec![],
+                )
+                .await?,
+            ),
+            (
+                "erased_principals",
+                self.count(
+                    "SELECT COUNT(*) FROM principals WHERE status = 'erased'",
+                    vec![],
+                )
+                .await?,
+            ),
+            (
+                "fields",
+                self.count("SELECT COUNT(*) FROM fields", vec![]).await?,
+            ),
+            (
+                "consents",
+                self.count(
+                    "SELECT COUNT(*) FROM consents WHERE withdrawn_at IS NULL",
+                    vec![],
+                )
+                .await?,
+            ),
+            (
+                "staff",
+                self.count("SELECT COUNT(*) FROM staff", vec![]).await?,
+            ),
+            (
+                "policy_versions",
+                self.count("SELECT COUNT(*) FROM policy_versions", vec![])
+                    .await?,
+            ),
+            (
+                "audit_entries",
+                self.count("SELECT COUNT(*) FROM audit_log", vec![]).await?,
+            ),
+            (
+                "pending_exception_reviews",
+                self.pending_exception_reviews().await?,
+            ),
+        ])
+    }
+
+    // ---- audit ------------------------------------------------------------------------------
+
+    pub async fn audit_entries(
+        &self,
+        principal_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows = match principal_id {
+            Some(p) => {
+                self.rows(
+                    "SELECT seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash FROM audit_log WHERE principal_id = $1 ORDER BY seq DESC LIMIT $2",
+                    vec![p.into(), limit.into()],
+                )
+                .await?
+            }
+            None => {
+                self.rows(
+                    "SELECT seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT $1",
+                    vec![limit.into()],
+                )
+                .await?
+            }
+        };
+        let mut out: Vec<AuditEntry> = rows.iter().map(audit_row).collect::<Result<_>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Verify the whole chain, the signed checkpoints and the signed head outside the database.
+    pub async fn verify_audit(&self) -> Result<VerifyReport> {
+        let cps = self
+            .rows(
+                "SELECT seq, hash, signature, at FROM audit_checkpoints ORDER BY seq",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(audit::Checkpoint {
+                    seq: r.try_get(0)?,
+                    hash: s(r, 1)?,
+                    signature: s(r, 2)?,
+                    at: s(r, 3)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let head = writer::read_head(&self.data_dir.join(HEAD_FILE));
+        let mut wanted: Vec<i64> = cps.iter().map(|c| c.seq).collect();
+        if let Some(h) = &head {
+            wanted.push(h.seq);
+        }
+        let mut v = audit::ChainVerifier::new(wanted);
+        // Stream in pages so a long log does not have to fit in memory.
+        let mut after = 0i64;
+        loop {
+            let page = self
+                .rows(
+                    "SELECT seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000",
+                    vec![after.into()],
+                )
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            for r in &page {
+                let e = audit_row(r)?;
+                v.push(&e)?;
+                after = e.seq;
+            }
+        }
+        Ok(v.finish(&cps, &self.signer.public_hex(), head.as_ref())?)
+    }
+
+    /// Direct access for tests that play the attacker (tamper tests) and for the benchmark.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn staff_row(r: &AnyRow) -> Result<StaffRow> {
+    Ok(StaffRow {
+        login: s(r, 0)?,
+        role: s(r, 1)?,
+        name: opt_s(r, 2)?,
+        password_hash: opt_s(r, 3)?,
+        created_at: s(r, 4)?,
+        disabled: r.try_get::<i64, _>(5)? != 0,
+        failed_logins: r.try_get::<i64, _>(6)?,
+        locked_until: opt_s(r, 7)?,
+    })
+}
+
+fn audit_row(r: &AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.try_get(0)?,
+        at: s(r, 1)?,
+        actor: s(r, 2)?,
+        action: s(r, 3)?,
+        principal_id: opt_s(r, 4)?,
+        purpose: opt_s(r, 5)?,
+        basis: opt_s(r, 6)?,
+        categories: s(r, 7)?,
+        decision: s(r, 8)?,
+        reason: opt_s(r, 9)?,
+        detail: s(r, 10)?,
+        prev_hash: s(r, 11)?,
+        hash: s(r, 12)?,
+    })
+}
+
+/// Test support: a fresh, empty PostgreSQL database for one test, from
+/// `MAMORI_TEST_DATABASE_URL` (None when it is not set: the PostgreSQL half is skipped).
+pub async fn fresh_test_database() -> Result<Option<String>> {
+    let Ok(base) = std::env::var("MAMORI_TEST_DATABASE_URL") else {
+        return Ok(None);
+    };
+    if base.trim().is_empty() {
+        return Ok(None);
+    }
+    sqlx::any::install_default_drivers();
+    let name = format!("mamori_test_{}", crypto::random_hex(6));
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&base)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    // Replace the database name (the path after the last '/', before any '?').
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base.as_str(), None),
+    };
+    let prefix = head.rsplit_once('/').map_or(head, |(p, _)| p);
+    Ok(Some(match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }))
+}

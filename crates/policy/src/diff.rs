@@ -1,0 +1,1 @@
+//! Classifies the changes between two policy versions (placeholder; being written).

@@ -1,0 +1,1 @@
+//! Renders the public privacy notice from the policy alone (placeholder; being written).

@@ -1,0 +1,352 @@
+//! Envelope encryption, blind indexes and the audit signing key (DESIGN.md "Protecting the data").
+//!
+//! - The master key (key-encryption key source) comes from a key file (mode 0600) or
+//!   `MAMORI_MASTER_KEY`. From it HKDF derives the key that wraps data keys and the key of the
+//!   blind indexes, so neither is ever stored.
+//! - Each principal has a random data key, stored wrapped (XChaCha20-Poly1305, the principal id
+//!   as associated data) in the separate key store. Destroying it is erasure (crypto-shredding,
+//!   seed 000 Art. 8-4 "復元が不可能な方法").
+//! - Each field value is sealed under the data key with the principal id, record id and category
+//!   as associated data, so a ciphertext moved to another principal or field fails to open.
+//! - Blind indexes: HMAC-SHA-256 of the normalized value, for exact-match search without
+//!   decryption.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{AeadCore, KeyInit, XChaCha20Poly1305, XNonce};
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::StoreError;
+
+const NONCE_LEN: usize = 24;
+
+pub type Key32 = Zeroizing<[u8; 32]>;
+
+fn random_key() -> Key32 {
+    let mut k = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(k.as_mut());
+    k
+}
+
+/// Random bytes as lower-case hex (ids, tokens).
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+fn parse_key_hex(s: &str, what: &str) -> Result<Key32, StoreError> {
+    let s = Zeroizing::new(s.trim().to_string());
+    let mut k = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(s.as_bytes(), k.as_mut()).map_err(|_| {
+        StoreError::Input(format!(
+            "{what}: the key must be 64 hexadecimal characters (32 bytes); check the file or the variable"
+        ))
+    })?;
+    Ok(k)
+}
+
+/// Write a secret file readable by its owner only (0600), refusing to overwrite one.
+pub fn write_secret_file(path: &Path, contents: &str) -> Result<(), StoreError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", path.display())))?;
+    f.write_all(contents.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| StoreError::Unavailable(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Read a secret file, refusing one that others can read (DESIGN.md: mode 0600).
+pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot read {}: {e}; run `mamori init` first or point --data at the data folder",
+                path.display()
+            ))
+        })?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StoreError::Unavailable(format!(
+                "{} is readable by others (mode {mode:o}): run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| StoreError::Unavailable(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The keys derived from the master key. Never serialized, zeroized on drop.
+pub struct Keys {
+    kek: Key32,
+    kek_id: String,
+    blind: Key32,
+    cache: Mutex<HashMap<String, Key32>>,
+    cache_capacity: usize,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("kek_id", &self.kek_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    /// A new master key, as the hex text stored in the key file.
+    pub fn generate_master_hex() -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(random_key().as_ref()))
+    }
+
+    pub fn from_master_hex(hex_text: &str, what: &str) -> Result<Keys, StoreError> {
+        let master = parse_key_hex(hex_text, what)?;
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"mamori"), master.as_ref());
+        let mut kek = Zeroizing::new([0u8; 32]);
+        let mut blind = Zeroizing::new([0u8; 32]);
+        hk.expand(b"mamori key-encryption key v1", kek.as_mut())
+            .and_then(|_| hk.expand(b"mamori blind index v1", blind.as_mut()))
+            .map_err(|_| StoreError::Crypto("key derivation failed".into()))?;
+        let kek_id = sha256_hex(kek.as_ref()).get(..16).unwrap_or("").to_string();
+        Ok(Keys {
+            kek,
+            kek_id,
+            blind,
+            cache: Mutex::new(HashMap::new()),
+            cache_capacity: 100_000,
+        })
+    }
+
+    pub fn kek_id(&self) -> &str {
+        &self.kek_id
+    }
+
+    /// A fresh data key for a principal, and its wrapped form for the key store.
+    pub fn new_data_key(&self, principal_id: &str) -> Result<(Key32, Vec<u8>), StoreError> {
+        let dk = random_key();
+        let wrapped = seal_with(&self.kek, dk.as_ref(), &wrap_aad(principal_id))?;
+        Ok((dk, wrapped))
+    }
+
+    pub fn unwrap_data_key(&self, principal_id: &str, wrapped: &[u8]) -> Result<Key32, StoreError> {
+        let plain = Zeroizing::new(
+            open_with(&self.kek, wrapped, &wrap_aad(principal_id)).map_err(|_| {
+                StoreError::Crypto(format!(
+                    "the data key of principal {principal_id} does not open with this master key"
+                ))
+            })?,
+        );
+        let mut k = Zeroizing::new([0u8; 32]);
+        if plain.len() != 32 {
+            return Err(StoreError::Crypto(format!(
+                "the data key of principal {principal_id} has the wrong length"
+            )));
+        }
+        k.copy_from_slice(&plain);
+        Ok(k)
+    }
+
+    /// Cached data keys: a read costs one AEAD open, not a key unwrap. Evicted keys are zeroized
+    /// (they are `Zeroizing`).
+    pub fn cached(&self, principal_id: &str) -> Option<Key32> {
+        self.cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(principal_id).cloned())
+    }
+
+    pub fn remember(&self, principal_id: &str, key: &Key32) {
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= self.cache_capacity {
+                c.clear();
+            }
+            c.insert(principal_id.to_string(), key.clone());
+        }
+    }
+
+    pub fn forget(&self, principal_id: &str) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.remove(principal_id);
+        }
+    }
+
+    /// The keyed blind index of a normalized value of a category.
+    pub fn blind_index(&self, category: &str, normalized: &str) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.blind.as_ref())
+            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        mac.update(category.as_bytes());
+        mac.update(&[0]);
+        mac.update(normalized.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// A keyed fingerprint of arbitrary bytes (import de-duplication), unlinkable without the key.
+    pub fn fingerprint(&self, data: &[u8]) -> Vec<u8> {
+        self.blind_index("fingerprint", &hex::encode(Sha256::digest(data)))
+    }
+}
+
+fn wrap_aad(principal_id: &str) -> Vec<u8> {
+    format!("mamori/dk/v1|{principal_id}").into_bytes()
+}
+
+/// The associated data binding a sealed value to its principal, record and category.
+pub fn field_aad(principal_id: &str, record_id: &str, category: &str) -> Vec<u8> {
+    format!("mamori/field/v1|{principal_id}|{record_id}|{category}").into_bytes()
+}
+
+pub fn seal_with(key: &Key32, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let cipher = XChaCha20Poly1305::new(key.as_ref().into());
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::rngs::OsRng);
+    let ct = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| StoreError::Crypto("sealing failed".into()))?;
+    let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+pub fn open_with(key: &Key32, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let (nonce, ct) = sealed
+        .split_at_checked(NONCE_LEN)
+        .ok_or_else(|| StoreError::Crypto("sealed value too short".into()))?;
+    let cipher = XChaCha20Poly1305::new(key.as_ref().into());
+    cipher
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+        .map_err(|_| StoreError::Crypto("sealed value does not open".into()))
+}
+
+/// The audit signing key (Ed25519): signs checkpoints and the head file.
+pub struct AuditSigner {
+    key: SigningKey,
+}
+
+impl AuditSigner {
+    pub fn generate_hex() -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(random_key().as_ref()))
+    }
+
+    pub fn from_hex(hex_text: &str) -> Result<AuditSigner, StoreError> {
+        let seed = parse_key_hex(hex_text, "audit signing key")?;
+        Ok(AuditSigner {
+            key: SigningKey::from_bytes(&seed),
+        })
+    }
+
+    pub fn public_hex(&self) -> String {
+        hex::encode(self.key.verifying_key().to_bytes())
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> String {
+        hex::encode(self.key.sign(msg).to_bytes())
+    }
+}
+
+/// Check an Ed25519 signature made by [`AuditSigner::sign`].
+pub fn verify_signature(public_hex: &str, msg: &[u8], sig_hex: &str) -> bool {
+    let mut pk = [0u8; 32];
+    let mut sig = [0u8; 64];
+    if hex::decode_to_slice(public_hex.trim(), &mut pk).is_err()
+        || hex::decode_to_slice(sig_hex.trim(), &mut sig).is_err()
+    {
+        return false;
+    }
+    let Ok(vk) = VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    vk.verify(msg, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keys {
+        Keys::from_master_hex(&Keys::generate_master_hex(), "test").unwrap()
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_with_its_own_associated_data() {
+        let k = keys();
+        let (dk, wrapped) = k.new_data_key("p1").unwrap();
+        let sealed = seal_with(&dk, b"Yamada Taro", &field_aad("p1", "r1", "name")).unwrap();
+        assert_eq!(
+            open_with(&dk, &sealed, &field_aad("p1", "r1", "name")).unwrap(),
+            b"Yamada Taro"
+        );
+        assert!(open_with(&dk, &sealed, &field_aad("p2", "r1", "name")).is_err());
+        assert!(open_with(&dk, &sealed, &field_aad("p1", "r1", "email")).is_err());
+        let again = k.unwrap_data_key("p1", &wrapped).unwrap();
+        assert_eq!(again.as_ref(), dk.as_ref());
+        let err = k.unwrap_data_key("p2", &wrapped).unwrap_err().to_string();
+        assert!(err.contains("principal p2"), "{err}");
+    }
+
+    #[test]
+    fn blind_indexes_depend_on_the_key_and_the_category() {
+        let a = keys();
+        let b = keys();
+        assert_eq!(
+            a.blind_index("email", "x@example.jp"),
+            a.blind_index("email", "x@example.jp")
+        );
+        assert_ne!(
+            a.blind_index("email", "x@example.jp"),
+            b.blind_index("email", "x@example.jp")
+        );
+        assert_ne!(
+            a.blind_index("email", "x@example.jp"),
+            a.blind_index("name", "x@example.jp")
+        );
+    }
+
+    #[test]
+    fn signatures_verify_and_detect_changes() {
+        let s = AuditSigner::from_hex(&AuditSigner::generate_hex()).unwrap();
+        let sig = s.sign(b"head 10");
+        assert!(verify_signature(&s.public_hex(), b"head 10", &sig));
+        assert!(!verify_signature(&s.public_hex(), b"head 11", &sig));
+    }
+
+    #[test]
+    fn a_malformed_master_key_is_refused_without_echoing_it() {
+        let e = Keys::from_master_hex("not-a-key-secret", "MAMORI_MASTER_KEY")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("64 hexadecimal"), "{e}");
+        assert!(!e.contains("secret"), "{e}");
+    }
+}

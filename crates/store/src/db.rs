@@ -1,0 +1,271 @@
+//! The connection to the database: SQLite (WAL, in the data folder) or PostgreSQL, one set of
+//! SQL for both through sqlx's `Any` driver (`$1` placeholders work on both), and the
+//! migrations for each backend, run at start.
+//!
+//! The key store (wrapped data keys) lives apart from the data: in SQLite its own file
+//! `keys.db`, attached as schema `mamori_keys`; in PostgreSQL the schema `mamori_keys`. Both are
+//! named `mamori_keys.…` in SQL, so one query serves both backends (DESIGN.md "Protecting the
+//! data": data backups and key backups have separate lifetimes).
+
+use std::path::{Path, PathBuf};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A bound parameter. Nullable values carry their type so PostgreSQL can type a NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    I64(Option<i64>),
+    Text(Option<String>),
+    Blob(Option<Vec<u8>>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::I64(Some(v))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(Some(v))
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Self {
+        Val::Text(v.map(str::to_string))
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(v: Vec<u8>) -> Self {
+        Val::Blob(Some(v))
+    }
+}
+
+/// One SQL statement with its parameters: the unit the writer runs.
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub sql: &'static str,
+    pub params: Vec<Val>,
+    /// The number of rows the statement must touch, and the message when it does not (the job
+    /// is then rolled back as a conflict).
+    pub expect: Option<(u64, &'static str)>,
+}
+
+impl Stmt {
+    pub fn new(sql: &'static str, params: Vec<Val>) -> Self {
+        Stmt {
+            sql,
+            params,
+            expect: None,
+        }
+    }
+
+    pub fn expecting(mut self, rows: u64, message: &'static str) -> Self {
+        self.expect = Some((rows, message));
+        self
+    }
+}
+
+pub(crate) fn bind<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    params: &'q [Val],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for p in params {
+        q = match p {
+            Val::I64(v) => q.bind(*v),
+            Val::Text(v) => q.bind(v.as_deref()),
+            Val::Blob(v) => q.bind(v.as_deref()),
+        };
+    }
+    q
+}
+
+/// Where the data lives: the URL given, or `sqlite` files in the data folder.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub backend: Backend,
+    pub url: String,
+    /// SQLite only: the key store file attached as `mamori_keys`.
+    pub keys_file: Option<PathBuf>,
+    pub data_file: Option<PathBuf>,
+}
+
+impl Location {
+    pub fn new(data_dir: &Path, database_url: Option<&str>) -> Result<Location, StoreError> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Location {
+                    backend: Backend::Postgres,
+                    url: url.to_string(),
+                    keys_file: None,
+                    data_file: None,
+                })
+            }
+            Some(other) => Err(StoreError::Input(format!(
+                "--database-url: \"{}\" is not a PostgreSQL URL: use postgres://user@host/db, or leave it out to use SQLite in the data folder",
+                redact_url(other)
+            ))),
+            None => {
+                let data = data_dir.join("mamori.db");
+                let keys = data_dir.join("keys.db");
+                Ok(Location {
+                    backend: Backend::Sqlite,
+                    url: format!("sqlite://{}?mode=rwc", data.display()),
+                    keys_file: Some(keys),
+                    data_file: Some(data),
+                })
+            }
+        }
+    }
+}
+
+/// A URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = url.get(s + 3..at).unwrap_or("");
+            let user = creds.split(':').next().unwrap_or("");
+            format!(
+                "{}{}@{}",
+                url.get(..s + 3).unwrap_or(""),
+                user,
+                url.get(at + 1..).unwrap_or("")
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn sql_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+pub(crate) async fn connect(loc: &Location, max_connections: u32) -> Result<AnyPool, StoreError> {
+    sqlx::any::install_default_drivers();
+    let mut opts = AnyPoolOptions::new().max_connections(max_connections);
+    if loc.backend == Backend::Sqlite {
+        let keys = loc
+            .keys_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        opts = opts.after_connect(move |conn, _meta| {
+            let keys = keys.clone();
+            Box::pin(async move {
+                // WAL: readers never wait for the writer; synchronous=FULL fsyncs each commit,
+                // which the group-commit writer amortizes over many callers.
+                conn.execute("PRAGMA journal_mode=WAL").await?;
+                conn.execute("PRAGMA synchronous=FULL").await?;
+                conn.execute("PRAGMA busy_timeout=10000").await?;
+                conn.execute(
+                    format!("ATTACH DATABASE {} AS mamori_keys", sql_quote(&keys)).as_str(),
+                )
+                .await?;
+                conn.execute("PRAGMA mamori_keys.journal_mode=WAL").await?;
+                conn.execute("PRAGMA mamori_keys.synchronous=FULL").await?;
+                Ok(())
+            })
+        });
+    }
+    opts.connect(&loc.url).await.map_err(|e| {
+        StoreError::Unavailable(format!(
+            "cannot open the database at {}: {}",
+            redact_url(&loc.url),
+            one_line(&e.to_string())
+        ))
+    })
+}
+
+pub(crate) fn one_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_string()
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Run the migrations this binary knows that the database has not seen yet.
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let (list, keys_sql) = match backend {
+        Backend::Sqlite => (
+            SQLITE_MIGRATIONS,
+            "CREATE TABLE IF NOT EXISTS mamori_keys.data_keys (principal_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, kek_id TEXT NOT NULL, created_at TEXT NOT NULL)",
+        ),
+        Backend::Postgres => (
+            POSTGRES_MIGRATIONS,
+            "CREATE TABLE IF NOT EXISTS mamori_keys.data_keys (principal_id TEXT PRIMARY KEY, wrapped BYTEA NOT NULL, kek_id TEXT NOT NULL, created_at TEXT NOT NULL)",
+        ),
+    };
+    let mut conn = pool.acquire().await?;
+    if backend == Backend::Postgres {
+        // Two processes starting at once must not both create the schema.
+        conn.execute("SELECT pg_advisory_lock(7236111)").await?;
+        conn.execute("CREATE SCHEMA IF NOT EXISTS mamori_keys")
+            .await?;
+    }
+    let result = async {
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .await?;
+        conn.execute(keys_sql).await?;
+        let done: Vec<AnyRow> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *conn)
+            .await?;
+        let done: Vec<i64> = done.iter().filter_map(|r| r.try_get::<i64, _>(0).ok()).collect();
+        for (version, sql) in list {
+            if done.contains(version) {
+                continue;
+            }
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+                tx.execute(stmt).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(jiff::Timestamp::now().to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    if backend == Backend::Postgres {
+        conn.execute("SELECT pg_advisory_unlock(7236111)").await?;
+    }
+    result
+}

@@ -1,0 +1,284 @@
+//! The one writer: group commit of many callers' writes and audit entries.
+//!
+//! Every write of personal data and every access decision is one job: statements plus the audit
+//! entries that describe them. The writer takes all jobs waiting, runs each inside its own
+//! savepoint (a failing job is rolled back alone), chains their audit entries, and commits them
+//! together: one fsync for many callers. No caller gets its answer before the commit that holds
+//! its audit entry is durable (DESIGN.md "Audit log"; issue 13's `read` figure).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sqlx::{AnyPool, Executor, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::StoreError;
+use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, SignedHead, checkpoint_message};
+use crate::crypto::AuditSigner;
+use crate::db::{Stmt, bind, one_line};
+
+const MAX_BATCH: usize = 1024;
+
+pub(crate) struct Job {
+    pub stmts: Vec<Stmt>,
+    pub audit: Vec<AuditDraft>,
+    pub reply: oneshot::Sender<Result<Vec<i64>, StoreError>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+}
+
+impl WriterHandle {
+    pub(crate) fn start(
+        pool: AnyPool,
+        signer: Arc<AuditSigner>,
+        head_path: PathBuf,
+    ) -> WriterHandle {
+        let (tx, rx) = mpsc::channel::<Job>(8192);
+        tokio::spawn(run(pool, signer, head_path, rx));
+        WriterHandle { tx }
+    }
+
+    pub(crate) async fn submit(
+        &self,
+        stmts: Vec<Stmt>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job {
+                stmts,
+                audit,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?
+    }
+}
+
+async fn run(
+    pool: AnyPool,
+    signer: Arc<AuditSigner>,
+    head_path: PathBuf,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut attempt = 0;
+        let outcome = loop {
+            match commit_batch(&pool, &signer, &jobs).await {
+                Err(BatchError::Retry(_)) if attempt < 50 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                other => break other,
+            }
+        };
+        match outcome {
+            Ok((results, head)) => {
+                if let Some(h) = head {
+                    write_head(&head_path, &signer, h.0, &h.1);
+                }
+                for (job, r) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.send(r);
+                }
+            }
+            Err(BatchError::Retry(e)) | Err(BatchError::Fatal(e)) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Unavailable(e.clone())));
+                }
+            }
+        }
+    }
+}
+
+enum BatchError {
+    Retry(String),
+    Fatal(String),
+}
+
+fn classify(e: sqlx::Error) -> BatchError {
+    let msg = one_line(&e.to_string());
+    let busy = msg.contains("database is locked")
+        || msg.contains("busy")
+        || msg.contains("could not serialize")
+        || msg.contains("deadlock");
+    if busy {
+        BatchError::Retry(msg)
+    } else {
+        BatchError::Fatal(format!("database write failed: {msg}"))
+    }
+}
+
+type BatchOutcome = (Vec<Result<Vec<i64>, StoreError>>, Option<(i64, String)>);
+
+async fn commit_batch(
+    pool: &AnyPool,
+    signer: &AuditSigner,
+    jobs: &[Job],
+) -> Result<BatchOutcome, BatchError> {
+    let mut tx = pool.begin().await.map_err(classify)?;
+    // Take the write lock first (SQLite: RESERVED; PostgreSQL: the head row), then read the head:
+    // another process may have appended since our last batch.
+    tx.execute("UPDATE audit_head SET seq = seq WHERE id = 1")
+        .await
+        .map_err(classify)?;
+    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+    let start_seq: i64 = row.try_get(0).map_err(classify)?;
+    let mut seq = start_seq;
+    let mut prev: String = row.try_get(1).map_err(classify)?;
+    let at = jiff::Timestamp::now().to_string();
+    let mut results = Vec::with_capacity(jobs.len());
+
+    for job in jobs {
+        tx.execute("SAVEPOINT job").await.map_err(classify)?;
+        let mut job_result: Result<(), StoreError> = Ok(());
+        for s in &job.stmts {
+            let q = bind(sqlx::query(s.sql), &s.params);
+            match q.execute(&mut *tx).await {
+                Ok(done) => {
+                    if let Some((want, msg)) = s.expect {
+                        if done.rows_affected() != want {
+                            job_result = Err(StoreError::Conflict(msg.to_string()));
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let m = one_line(&e.to_string());
+                    job_result = Err(if m.contains("UNIQUE") || m.contains("duplicate key") {
+                        StoreError::Conflict("that record exists already".into())
+                    } else {
+                        StoreError::Unavailable(format!("database write failed: {m}"))
+                    });
+                    break;
+                }
+            }
+        }
+        let (mut s2, mut p2) = (seq, prev.clone());
+        let mut seqs = Vec::with_capacity(job.audit.len());
+        if job_result.is_ok() {
+            for d in &job.audit {
+                s2 += 1;
+                let e = AuditEntry::from_draft(d, s2, &at, &p2);
+                let r = sqlx::query(
+                    "INSERT INTO audit_log (seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(e.seq)
+                .bind(e.at.as_str())
+                .bind(e.actor.as_str())
+                .bind(e.action.as_str())
+                .bind(e.principal_id.as_deref())
+                .bind(e.purpose.as_deref())
+                .bind(e.basis.as_deref())
+                .bind(e.categories.as_str())
+                .bind(e.decision.as_str())
+                .bind(e.reason.as_deref())
+                .bind(e.detail.as_str())
+                .bind(e.prev_hash.as_str())
+                .bind(e.hash.as_str())
+                .execute(&mut *tx)
+                .await;
+                if let Err(err) = r {
+                    job_result = Err(StoreError::Unavailable(format!(
+                        "audit write failed: {}",
+                        one_line(&err.to_string())
+                    )));
+                    break;
+                }
+                if e.seq % CHECKPOINT_EVERY == 0 {
+                    let sig = signer.sign(&checkpoint_message(e.seq, &e.hash));
+                    let r = sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)")
+                        .bind(e.seq)
+                        .bind(e.hash.as_str())
+                        .bind(sig)
+                        .bind(at.as_str())
+                        .execute(&mut *tx)
+                        .await;
+                    if let Err(err) = r {
+                        job_result = Err(StoreError::Unavailable(format!(
+                            "audit checkpoint failed: {}",
+                            one_line(&err.to_string())
+                        )));
+                        break;
+                    }
+                }
+                seqs.push(e.seq);
+                p2 = e.hash;
+            }
+        }
+        match job_result {
+            Ok(()) => {
+                tx.execute("RELEASE SAVEPOINT job")
+                    .await
+                    .map_err(classify)?;
+                seq = s2;
+                prev = p2;
+                results.push(Ok(seqs));
+            }
+            Err(e) => {
+                tx.execute("ROLLBACK TO SAVEPOINT job")
+                    .await
+                    .map_err(classify)?;
+                tx.execute("RELEASE SAVEPOINT job")
+                    .await
+                    .map_err(classify)?;
+                results.push(Err(e));
+            }
+        }
+    }
+    let head = if seq != start_seq {
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(prev.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        Some((seq, prev))
+    } else {
+        None
+    };
+    tx.commit().await.map_err(classify)?;
+    Ok((results, head))
+}
+
+/// Keep the latest signed head outside the database; never move it backwards (another process
+/// may have written a later one).
+pub(crate) fn write_head(path: &std::path::Path, signer: &AuditSigner, seq: i64, hash: &str) {
+    if let Some(current) = read_head(path) {
+        if current.seq >= seq {
+            return;
+        }
+    }
+    let head = SignedHead {
+        seq,
+        hash: hash.to_string(),
+        signature: signer.sign(&checkpoint_message(seq, hash)),
+        public_key: signer.public_hex(),
+    };
+    let Ok(text) = serde_json::to_string_pretty(&head) else {
+        return;
+    };
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+pub(crate) fn read_head(path: &std::path::Path) -> Option<SignedHead> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
