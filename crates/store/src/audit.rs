@@ -381,12 +381,19 @@ mod tests {
 
     #[test]
     fn reordered_entries_are_detected() {
+        // Moving entry 3 before entry 2 in the table means giving them each other's places.
         let mut c = chain(5);
         c.swap(1, 2);
-        assert!(matches!(
+        c[1].seq = 2;
+        c[2].seq = 3;
+        assert_eq!(verify(&c, None, &[], "").unwrap_err(), Tamper::Altered { seq: 2 });
+        // Read in the wrong order instead, the gap is named.
+        let mut c = chain(5);
+        c.swap(1, 2);
+        assert_eq!(
             verify(&c, None, &[], "").unwrap_err(),
-            Tamper::Broken { seq: 3, prev: 1 }
-        ));
+            Tamper::Missing { expected: 2, before: 1, found: 3 }
+        );
     }
 
     #[test]
