@@ -1,1 +1,666 @@
-fn main() {}
+//! The `mamori` binary: admin commands over `mamori-service` (DESIGN.md "Command-line
+//! interface"; the command and flag names are part of the interface).
+//!
+//! Exit codes: 0 done; 1 failed (e.g. verification found tampering); 2 bad input or usage, with
+//! a one-line reason on stderr; 3 denied by policy, with `denied: <reason>` on stderr.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use mamori_policy::Lang;
+use mamori_policy::notice::Format;
+use mamori_service::principal::{NewPrincipal, parse_assignments, parse_exception};
+use mamori_service::{Config, Mamori, ServiceError};
+use serde::Serialize;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mamori",
+    version,
+    about = "Mamori (守り): personal-information protection management",
+    propagate_version = true
+)]
+struct Cli {
+    /// The data folder (database, keys, audit head).
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_DATA",
+        default_value = "mamori-data"
+    )]
+    data: PathBuf,
+    /// PostgreSQL instead of the embedded SQLite (postgres://user@host/db).
+    #[arg(long, global = true, env = "MAMORI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct AsLogin {
+    /// The staff member acting: every action is attributed and decided by their role.
+    #[arg(long = "as", value_name = "LOGIN")]
+    login: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a data folder with a preset or a policy file.
+    Init {
+        #[arg(long, conflicts_with = "policy", required_unless_present = "policy")]
+        preset: Option<String>,
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The first administrator (password from MAMORI_PASSWORD or a prompt).
+        #[arg(long)]
+        admin: Option<String>,
+    },
+    /// The built-in presets.
+    Presets,
+    /// Counts: principals, audit entries, … (no personal values).
+    Status,
+    #[command(subcommand)]
+    Staff(StaffCmd),
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    #[command(subcommand)]
+    Principal(PrincipalCmd),
+    /// Register principals from a CSV file (header = category ids; UTF-8 or Shift_JIS).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        who: AsLogin,
+        #[arg(long)]
+        channel: String,
+        /// Purposes every row's principal consented to on the form.
+        #[arg(long = "consent")]
+        consents: Vec<String>,
+        #[arg(long)]
+        special_care_consent: bool,
+    },
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCmd {
+    /// Add a staff member (password from MAMORI_PASSWORD or a prompt).
+    Add {
+        login: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Optional: the staff administrator doing it (else the holder of the data folder).
+        #[arg(long = "as", value_name = "LOGIN")]
+        by: Option<String>,
+    },
+    List {
+        #[command(flatten)]
+        who: AsLogin,
+    },
+    /// Print a new API token for that staff member.
+    Token { login: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCmd {
+    /// Check a policy file: every problem at once.
+    Check { file: PathBuf },
+    /// The public notice rendered from the policy in effect.
+    Notice {
+        #[arg(long, default_value = "ja")]
+        lang: String,
+        #[arg(long, default_value = "markdown")]
+        format: String,
+    },
+    /// Classify every change between two policy files.
+    Diff { old: PathBuf, new: PathBuf },
+    /// Store a new policy version, effective on DATE.
+    Apply {
+        file: PathBuf,
+        #[arg(long)]
+        effective: String,
+        #[arg(long = "as", value_name = "LOGIN")]
+        by: Option<String>,
+    },
+    /// The policy in effect (TOML), or with --json the stored versions too.
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+enum PrincipalCmd {
+    /// Register a principal: CATEGORY=VALUE…
+    Add {
+        #[command(flatten)]
+        who: AsLogin,
+        #[arg(long)]
+        channel: String,
+        /// A purpose the principal consented to (beyond those notified for the channel).
+        #[arg(long = "consent")]
+        consents: Vec<String>,
+        /// The principal consented to giving special-care-required data (APPI 20(2)).
+        #[arg(long)]
+        special_care_consent: bool,
+        /// Where the consent is kept (a form number), never a personal value.
+        #[arg(long)]
+        evidence: Option<String>,
+        #[arg(value_name = "CATEGORY=VALUE")]
+        fields: Vec<String>,
+    },
+    /// Reveal a principal's values for a purpose.
+    Show {
+        id: String,
+        #[command(flatten)]
+        who: AsLogin,
+        #[arg(long)]
+        purpose: String,
+        /// Only these categories (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        fields: Option<Vec<String>>,
+        /// A statutory exception: law, life, public-health, public-agency.
+        #[arg(long)]
+        basis: Option<String>,
+        /// The written reason for the exception (required with --basis).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Find principals by exact email, phone or name.
+    Find {
+        #[command(flatten)]
+        who: AsLogin,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long, group = "by")]
+        email: Option<String>,
+        #[arg(long, group = "by")]
+        phone: Option<String>,
+        #[arg(long, group = "by")]
+        name: Option<String>,
+    },
+    /// Correct values: CATEGORY=VALUE…
+    Correct {
+        id: String,
+        #[command(flatten)]
+        who: AsLogin,
+        #[arg(value_name = "CATEGORY=VALUE", required = true)]
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// Verify the hash chain, the signed checkpoints and the signed head.
+    Verify,
+    /// The latest audit entries (ids and categories, never values).
+    Log {
+        #[command(flatten)]
+        who: AsLogin,
+        #[arg(long)]
+        principal: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+    },
+}
+
+/// What a command prints: the JSON with --json, the text otherwise.
+enum Out {
+    Both(serde_json::Value, String),
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+fn bad(msg: impl Into<String>) -> ServiceError {
+    ServiceError::BadInput(msg.into())
+}
+
+fn read_file(path: &Path) -> Result<String, ServiceError> {
+    std::fs::read_to_string(path).map_err(|e| bad(format!("{}: cannot read: {e}", path.display())))
+}
+
+fn password() -> Result<String, ServiceError> {
+    if let Ok(p) = std::env::var("MAMORI_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(bad("password: set MAMORI_PASSWORD (no terminal to ask on)"));
+    }
+    let p = rpassword::prompt_password("Password: ").map_err(|e| bad(format!("password: {e}")))?;
+    let again = rpassword::prompt_password("Again: ").map_err(|e| bad(format!("password: {e}")))?;
+    if p != again {
+        return Err(bad("password: the two entries differ; try again"));
+    }
+    Ok(p)
+}
+
+async fn run(cli: Cli) -> Result<Out, ServiceError> {
+    let cfg = Config {
+        data_dir: cli.data.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    match cli.command {
+        Command::Presets => {
+            let mut list = Vec::new();
+            let mut lines = Vec::new();
+            for (name, text) in mamori_policy::PRESETS {
+                if let Ok(p) = mamori_policy::Policy::parse(text, name) {
+                    lines.push(format!(
+                        "{name}\t{}\t{}",
+                        p.organization.name.ja, p.organization.name.en
+                    ));
+                    list.push(serde_json::json!({"id": name, "version": p.version, "organization": {"ja": p.organization.name.ja, "en": p.organization.name.en}}));
+                }
+            }
+            let text = lines.join("\n");
+            Ok(Out::Both(serde_json::Value::Array(list), text))
+        }
+        Command::Init {
+            preset,
+            policy,
+            admin,
+        } => {
+            let (text, name) = match (&preset, &policy) {
+                (Some(p), _) => (
+                    mamori_policy::preset(p)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "--preset: \"{p}\" is not a preset: use chiba-ia or tokyo-one"
+                            ))
+                        })?
+                        .to_string(),
+                    p.clone(),
+                ),
+                (None, Some(f)) => (read_file(f)?, f.display().to_string()),
+                (None, None) => return Err(bad("give --preset NAME or --policy FILE")),
+            };
+            mamori_service::policy::check(&text, &name)?;
+            let pw = match &admin {
+                Some(_) => Some(password()?),
+                None => None,
+            };
+            let admin_pair = admin.as_deref().zip(pw.as_deref());
+            let (_m, report) =
+                Mamori::init(&cfg, &text, &name, preset.as_deref(), admin_pair).await?;
+            let t = format!(
+                "Initialized {} ({}, policy {}).\nMaster key: {} — keep a copy somewhere safe and separate from backups.",
+                report.data_dir, report.backend, report.policy_version, report.master_key
+            );
+            Ok(Out::Both(json(&report), t))
+        }
+        Command::Status => {
+            let m = Mamori::open(&cfg).await?;
+            let s = m.status().await?;
+            let text = s
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            Ok(Out::Both(s, text))
+        }
+        Command::Staff(cmd) => {
+            let m = Mamori::open(&cfg).await?;
+            match cmd {
+                StaffCmd::Add {
+                    login,
+                    role,
+                    name,
+                    by,
+                } => {
+                    let actor = match &by {
+                        Some(l) => Some(m.actor(l).await?),
+                        None => None,
+                    };
+                    // Check what can be checked before asking for a password.
+                    mamori_service::staff::check_login(&login)?;
+                    let pw = password()?;
+                    let info = m
+                        .staff_add(actor.as_ref(), &login, &role, name.as_deref(), &pw)
+                        .await?;
+                    let t = format!("Added {} ({}).", info.login, info.role);
+                    Ok(Out::Both(json(&info), t))
+                }
+                StaffCmd::List { who } => {
+                    let actor = m.actor(&who.login).await?;
+                    let list = m.staff_list(&actor).await?;
+                    let t = list
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{}\t{}\t{}",
+                                s.login,
+                                s.role,
+                                s.name.clone().unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    Ok(Out::Both(json(&list), t))
+                }
+                StaffCmd::Token { login } => {
+                    let t = m.staff_token(&login).await?;
+                    let text = t.token.clone();
+                    Ok(Out::Both(json(&t), text))
+                }
+            }
+        }
+        Command::Policy(cmd) => match cmd {
+            PolicyCmd::Check { file } => {
+                let text = read_file(&file)?;
+                let p = mamori_service::policy::check(&text, &file.display().to_string())?;
+                let t = format!("{}: ok (version {})", file.display(), p.version);
+                Ok(Out::Both(
+                    serde_json::json!({"ok": true, "version": p.version}),
+                    t,
+                ))
+            }
+            PolicyCmd::Diff { old, new } => {
+                let a = read_file(&old)?;
+                let b = read_file(&new)?;
+                let changes = mamori_service::policy::diff_files(
+                    (&a, &old.display().to_string()),
+                    (&b, &new.display().to_string()),
+                )?;
+                let t = if changes.is_empty() {
+                    "no changes".to_string()
+                } else {
+                    changes
+                        .iter()
+                        .map(|c| c.line())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                Ok(Out::Both(json(&changes), t))
+            }
+            PolicyCmd::Notice { lang, format } => {
+                let lang: Lang = lang.parse().map_err(|e| bad(format!("--lang: {e}")))?;
+                let format: Format = format.parse().map_err(|e| bad(format!("--format: {e}")))?;
+                let m = Mamori::open(&cfg).await?;
+                let text = m.policy_notice(lang, format);
+                Ok(Out::Both(
+                    serde_json::json!({"lang": lang, "notice": text}),
+                    text,
+                ))
+            }
+            PolicyCmd::Apply {
+                file,
+                effective,
+                by,
+            } => {
+                let m = Mamori::open(&cfg).await?;
+                let actor = match &by {
+                    Some(l) => Some(m.actor(l).await?),
+                    None => None,
+                };
+                let text = read_file(&file)?;
+                let r = m
+                    .policy_apply(
+                        actor.as_ref(),
+                        &text,
+                        &file.display().to_string(),
+                        &effective,
+                    )
+                    .await?;
+                let mut t = format!("Stored policy {} effective {}.", r.version, r.effective_on);
+                for c in &r.changes {
+                    t.push('\n');
+                    t.push_str(&c.line());
+                }
+                Ok(Out::Both(json(&r), t))
+            }
+            PolicyCmd::Show => {
+                let m = Mamori::open(&cfg).await?;
+                let versions = m.policy_versions().await?;
+                Ok(Out::Both(
+                    serde_json::json!({"version": m.policy_version(), "policy": json(&*m.policy()), "versions": versions}),
+                    m.policy_show(),
+                ))
+            }
+        },
+        Command::Principal(cmd) => {
+            let m = Mamori::open(&cfg).await?;
+            match cmd {
+                PrincipalCmd::Add {
+                    who,
+                    channel,
+                    consents,
+                    special_care_consent,
+                    evidence,
+                    fields,
+                } => {
+                    let actor = m.actor(&who.login).await?;
+                    let fields = parse_assignments(&fields)?;
+                    let added = m
+                        .principal_add(
+                            &actor,
+                            NewPrincipal {
+                                channel,
+                                fields,
+                                consents,
+                                special_care_consent,
+                                evidence,
+                            },
+                        )
+                        .await?;
+                    let t = added.id.clone();
+                    Ok(Out::Both(json(&added), t))
+                }
+                PrincipalCmd::Show {
+                    id,
+                    who,
+                    purpose,
+                    fields,
+                    basis,
+                    reason,
+                } => {
+                    let actor = m.actor(&who.login).await?;
+                    let exception = parse_exception(basis.as_deref(), reason.as_deref())?;
+                    let shown = m
+                        .principal_show(
+                            &actor,
+                            &id,
+                            &purpose,
+                            fields.as_deref(),
+                            exception.as_ref(),
+                        )
+                        .await?;
+                    let t = shown
+                        .fields
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    Ok(Out::Both(json(&shown), t))
+                }
+                PrincipalCmd::Find {
+                    who,
+                    purpose,
+                    email,
+                    phone,
+                    name,
+                } => {
+                    let actor = m.actor(&who.login).await?;
+                    let (cat, value) = match (email, phone, name) {
+                        (Some(v), _, _) => ("email", v),
+                        (_, Some(v), _) => ("phone", v),
+                        (_, _, Some(v)) => ("name", v),
+                        _ => return Err(bad("give one of --email, --phone or --name")),
+                    };
+                    let found = m.principal_find(&actor, &purpose, cat, &value).await?;
+                    let t = if found.is_empty() {
+                        "no match".to_string()
+                    } else {
+                        found
+                            .iter()
+                            .map(|f| format!("{}\t{}", f.id, f.channel))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    };
+                    Ok(Out::Both(json(&found), t))
+                }
+                PrincipalCmd::Correct { id, who, fields } => {
+                    let actor = m.actor(&who.login).await?;
+                    let fields = parse_assignments(&fields)?;
+                    let c = m.principal_correct(&actor, &id, &fields).await?;
+                    let t = format!("Corrected {}: {}", c.id, c.corrected.join(", "));
+                    Ok(Out::Both(json(&c), t))
+                }
+            }
+        }
+        Command::Import {
+            file,
+            who,
+            channel,
+            consents,
+            special_care_consent,
+        } => {
+            let m = Mamori::open(&cfg).await?;
+            let actor = m.actor(&who.login).await?;
+            let mut bytes = Vec::new();
+            std::fs::File::open(&file)
+                .and_then(|mut f| f.read_to_end(&mut bytes))
+                .map_err(|e| bad(format!("{}: cannot read: {e}", file.display())))?;
+            let total = bytes
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                .saturating_sub(1) as u64;
+            let bar = if cli.json || !std::io::stderr().is_terminal() {
+                indicatif::ProgressBar::hidden()
+            } else {
+                indicatif::ProgressBar::new(total)
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let b2 = bar.clone();
+            let mut progress = move |n: u64| b2.set_position(n);
+            let r = m
+                .import_csv(
+                    &actor,
+                    &channel,
+                    &bytes,
+                    &consents,
+                    special_care_consent,
+                    &mut progress,
+                )
+                .await?;
+            bar.finish_and_clear();
+            let mut t = format!(
+                "{} rows ({}): {} added, {} already imported, {} already registered, {} with errors",
+                r.rows,
+                r.encoding,
+                r.added,
+                r.already_imported,
+                r.already_registered,
+                r.errors.len()
+            );
+            for e in &r.errors {
+                t.push_str(&format!("\nline {}: {}: {}", e.line, e.field, e.problem));
+            }
+            Ok(Out::Both(json(&r), t))
+        }
+        Command::Audit(cmd) => {
+            let m = Mamori::open(&cfg).await?;
+            match cmd {
+                AuditCmd::Verify => {
+                    let r = m.audit_verify().await?;
+                    let t = format!(
+                        "ok: {} entries, head {} {}, {} signed checkpoints, signed head outside the database at {}",
+                        r.entries,
+                        r.head_seq,
+                        r.head_hash,
+                        r.checkpoints,
+                        r.signed_head_seq
+                            .map_or("none".to_string(), |s| s.to_string())
+                    );
+                    Ok(Out::Both(json(&r), t))
+                }
+                AuditCmd::Log {
+                    who,
+                    principal,
+                    limit,
+                } => {
+                    let actor = m.actor(&who.login).await?;
+                    let entries = m.audit_log(&actor, principal.as_deref(), limit).await?;
+                    let t = entries
+                        .iter()
+                        .map(|e| {
+                            format!(
+                                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                                e.seq,
+                                e.at,
+                                e.actor,
+                                e.action,
+                                e.principal_id.as_deref().unwrap_or("-"),
+                                e.purpose.as_deref().unwrap_or("-"),
+                                e.decision,
+                                e.reason.as_deref().unwrap_or("")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    Ok(Out::Both(json(&entries), t))
+                }
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let as_json = cli.json;
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(run(cli));
+    let mut stdout = std::io::stdout().lock();
+    match result {
+        Ok(out) => {
+            let Out::Both(v, t) = out;
+            let text = if as_json {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            } else {
+                t
+            };
+            if !text.is_empty() {
+                let _ = writeln!(stdout, "{text}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let line = e.to_string();
+            match &e {
+                ServiceError::Denied(_) => eprintln!("denied: {line}"),
+                _ => eprintln!("{line}"),
+            }
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

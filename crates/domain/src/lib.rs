@@ -1,1 +1,18 @@
-//! placeholder
+//! Mamori's rules as pure functions: facts in, decisions with reasons out. No I/O, no clock
+//! (time is an argument). Each rule cites the seed article or APPI article it implements.
+//!
+//! - [`access`]: may this staff member use this principal's data for this purpose?
+//!   (seed 000 Arts. 4, 8-1; seed 003 Arts. 8-11, 17; APPI 18, 35)
+//! - [`values`]: the validated value types every personal value passes at the edge.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod access;
+pub mod values;

@@ -386,13 +386,20 @@ mod tests {
         c.swap(1, 2);
         c[1].seq = 2;
         c[2].seq = 3;
-        assert_eq!(verify(&c, None, &[], "").unwrap_err(), Tamper::Altered { seq: 2 });
+        assert_eq!(
+            verify(&c, None, &[], "").unwrap_err(),
+            Tamper::Altered { seq: 2 }
+        );
         // Read in the wrong order instead, the gap is named.
         let mut c = chain(5);
         c.swap(1, 2);
         assert_eq!(
             verify(&c, None, &[], "").unwrap_err(),
-            Tamper::Missing { expected: 2, before: 1, found: 3 }
+            Tamper::Missing {
+                expected: 2,
+                before: 1,
+                found: 3
+            }
         );
     }
 

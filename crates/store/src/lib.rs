@@ -148,10 +148,10 @@ impl std::fmt::Debug for Store {
 }
 
 fn load_master(data_dir: &Path) -> Result<Keys> {
-    if let Ok(v) = std::env::var(MASTER_KEY_ENV) {
-        if !v.trim().is_empty() {
-            return Keys::from_master_hex(&v, MASTER_KEY_ENV);
-        }
+    if let Ok(v) = std::env::var(MASTER_KEY_ENV)
+        && !v.trim().is_empty()
+    {
+        return Keys::from_master_hex(&v, MASTER_KEY_ENV);
     }
     let text = crypto::read_secret_file(&data_dir.join(MASTER_KEY_FILE))?;
     Keys::from_master_hex(&text, MASTER_KEY_FILE)

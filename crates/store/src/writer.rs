@@ -150,11 +150,11 @@ async fn commit_batch(
             let q = bind(sqlx::query(s.sql), &s.params);
             match q.execute(&mut *tx).await {
                 Ok(done) => {
-                    if let Some((want, msg)) = s.expect {
-                        if done.rows_affected() != want {
-                            job_result = Err(StoreError::Conflict(msg.to_string()));
-                            break;
-                        }
+                    if let Some((want, msg)) = s.expect
+                        && done.rows_affected() != want
+                    {
+                        job_result = Err(StoreError::Conflict(msg.to_string()));
+                        break;
                     }
                 }
                 Err(e) => {
@@ -258,10 +258,8 @@ async fn commit_batch(
 /// Keep the latest signed head outside the database; never move it backwards (another process
 /// may have written a later one).
 pub(crate) fn write_head(path: &std::path::Path, signer: &AuditSigner, seq: i64, hash: &str) {
-    if let Some(current) = read_head(path) {
-        if current.seq >= seq {
-            return;
-        }
+    if read_head(path).is_some_and(|current| current.seq >= seq) {
+        return;
     }
     let head = SignedHead {
         seq,
