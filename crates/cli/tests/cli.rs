@@ -1,0 +1,417 @@
+//! The `mamori` binary as a user runs it: exit codes (0 done, 1 failed, 2 bad input, 3 denied),
+//! one-line errors on stderr, and the JSON shapes DESIGN.md fixes. SQLite here; the service
+//! tests cover PostgreSQL, and one test below runs the binary against PostgreSQL when
+//! MAMORI_TEST_DATABASE_URL is set.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+fn mamori(data: &Path, url: Option<&str>, args: &[&str]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
+    c.env_remove("MAMORI_MASTER_KEY")
+        .env_remove("MAMORI_DATABASE_URL")
+        .env("MAMORI_PASSWORD", "correct horse battery")
+        .arg("--data")
+        .arg(data);
+    if let Some(u) = url {
+        c.arg("--database-url").arg(u);
+    }
+    let out: Output = c.args(args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn init(preset: &str, url: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let r = mamori(
+        &data,
+        url,
+        &["init", "--preset", preset, "--admin", "admin"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (login, role) in [
+        ("sato", "clerk"),
+        ("suzuki", "manager"),
+        ("kansa", "auditor"),
+    ] {
+        let r = mamori(&data, url, &["staff", "add", login, "--role", role]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    (dir, data)
+}
+
+fn scenario(data: &Path, url: Option<&str>) {
+    let add = mamori(
+        data,
+        url,
+        &[
+            "--json",
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "course_application",
+            "name=Maria Santos",
+            "email=maria@example.com",
+            "phone=080-1111-2222",
+        ],
+    );
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let id = add.json()["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("p_"));
+
+    // --json is global: after the subcommand too.
+    let show = mamori(
+        data,
+        url,
+        &[
+            "principal",
+            "show",
+            &id,
+            "--as",
+            "sato",
+            "--purpose",
+            "registration_contact",
+            "--fields",
+            "email",
+            "--json",
+        ],
+    );
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    assert_eq!(
+        show.json(),
+        serde_json::json!({"id": id, "fields": {"email": "maria@example.com"}})
+    );
+
+    let denied = mamori(
+        data,
+        url,
+        &[
+            "principal",
+            "show",
+            &id,
+            "--as",
+            "sato",
+            "--purpose",
+            "inquiry_response",
+        ],
+    );
+    assert_eq!(denied.code, 3);
+    assert_eq!(
+        denied.stderr.trim(),
+        "denied: purpose inquiry_response was not notified for channel course_application and no consent is on record (APPI 18(1); seed 000 Art. 4, seed 003 Art. 9)"
+    );
+    assert!(denied.stdout.is_empty());
+
+    let found = mamori(
+        data,
+        url,
+        &[
+            "--json",
+            "principal",
+            "find",
+            "--as",
+            "sato",
+            "--purpose",
+            "registration_contact",
+            "--phone",
+            "08011112222",
+        ],
+    );
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    assert_eq!(found.json()[0]["id"], id.as_str());
+
+    let verify = mamori(data, url, &["--json", "audit", "verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(verify.json()["entries"].as_i64().unwrap() >= 8);
+
+    let log = mamori(
+        data,
+        url,
+        &[
+            "--json",
+            "audit",
+            "log",
+            "--as",
+            "kansa",
+            "--principal",
+            &id,
+        ],
+    );
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    let entries = log.json();
+    assert!(
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["decision"] == "deny" && e["action"] == "principal.read")
+    );
+    assert!(!log.stdout.contains("maria"), "the log holds no values");
+}
+
+#[test]
+fn a_clerk_registers_reads_for_a_purpose_and_is_denied_otherwise() {
+    let (_d, data) = init("chiba-ia", None);
+    scenario(&data, None);
+}
+
+#[test]
+fn the_same_commands_work_on_postgresql() {
+    let Ok(base) = std::env::var("MAMORI_TEST_DATABASE_URL") else {
+        eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set");
+        return;
+    };
+    if base.is_empty() {
+        eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is empty");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = rt
+        .block_on(mamori_service::store::fresh_test_database())
+        .unwrap()
+        .unwrap();
+    let (_d, data) = init("chiba-ia", Some(&url));
+    scenario(&data, Some(&url));
+    let status = mamori(&data, Some(&url), &["--json", "status"]);
+    assert_eq!(status.json()["backend"], "postgres");
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_field_and_stores_nothing() {
+    let (_d, data) = init("chiba-ia", None);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+            "name=Ok",
+            "email=nope",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("email: "), "{}", r.stderr);
+    assert!(!r.stderr.contains("nope"));
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+            "form_text=pay with 5555-5555-5555-4444",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("card") && !r.stderr.contains("4444"),
+        "{}",
+        r.stderr
+    );
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "principal",
+            "add",
+            "--as",
+            "nobody",
+            "--channel",
+            "volunteer",
+            "name=A",
+        ],
+    );
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr
+            .contains("--as: there is no staff member \"nobody\""),
+        "{}",
+        r.stderr
+    );
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "principal",
+            "show",
+            "p_0000000000000000",
+            "--as",
+            "sato",
+            "--purpose",
+            "user_contact",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    let status = mamori(&data, None, &["--json", "status"]);
+    assert_eq!(status.json()["principals"], 0);
+    // A usage error from the parser is exit 2 as well.
+    let r = mamori(&data, None, &["principal", "show"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn a_broken_policy_gets_every_problem_listed_and_init_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = mamori_policy::preset("chiba-ia")
+        .unwrap()
+        .replace("retention = \"P1Y\"", "retention = \"one year\"")
+        .replace("\"copy_restriction\", ", "");
+    let file = dir.path().join("broken.toml");
+    std::fs::write(&file, text).unwrap();
+    let data = dir.path().join("data");
+    let r = mamori(&data, None, &["policy", "check", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert!(lines.len() >= 5, "{}", r.stderr);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with(&format!("{}: ", file.display()))),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("channels[inquiry].retention: \"one year\" is not a period"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("recipients[delivery_carrier].contract.clauses: lacks copy_restriction"),
+        "{}",
+        r.stderr
+    );
+    let r = mamori(&data, None, &["init", "--policy", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(!data.exists(), "nothing written");
+    for (name, _) in mamori_policy::PRESETS {
+        let p = format!("{}/../../policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        let r = mamori(&data, None, &["policy", "check", &p]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+#[test]
+fn tampering_makes_audit_verify_exit_1_naming_the_entry() {
+    let (_d, data) = init("chiba-ia", None);
+    scenario(&data, None);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cfg = mamori_service::Config {
+            data_dir: data.clone(),
+            database_url: None,
+        };
+        let m = mamori_service::Mamori::open(&cfg).await.unwrap();
+        sqlx::query("UPDATE audit_log SET purpose = 'user_contact' WHERE seq = 5")
+            .execute(m.store().pool())
+            .await
+            .unwrap();
+    });
+    let r = mamori(&data, None, &["audit", "verify"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.trim(),
+        "audit log verification failed: audit entry 5 was altered: its hash does not match its contents"
+    );
+}
+
+#[test]
+fn policy_apply_keeps_every_version_and_diff_classifies_the_change() {
+    let (dir, data) = init("chiba-ia", None);
+    let v2 = mamori_policy::preset("chiba-ia")
+        .unwrap()
+        .replace("version = \"2022-04-01\"", "version = \"2027-04-01\"")
+        .replace(
+            "ja = \"利用者からのお問い合わせ対応のため\"",
+            "ja = \"利用者からのお問い合わせへの回答のため\"",
+        );
+    let f = dir.path().join("v2.toml");
+    std::fs::write(&f, v2).unwrap();
+    let old = format!(
+        "{}/../../policies/chiba-ia.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let d = mamori(
+        &data,
+        None,
+        &["--json", "policy", "diff", &old, f.to_str().unwrap()],
+    );
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    let changes = d.json();
+    let reworded = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "purpose_reworded")
+        .unwrap();
+    assert_eq!(reworded["action"], "publish_notice");
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "policy",
+            "apply",
+            f.to_str().unwrap(),
+            "--effective",
+            "2027-04-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let show = mamori(&data, None, &["--json", "policy", "show"]);
+    let v = show.json();
+    assert_eq!(v["version"], "2022-04-01", "not in effect before its date");
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "policy",
+            "apply",
+            f.to_str().unwrap(),
+            "--effective",
+            "2027-04-31",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("--effective: "), "{}", r.stderr);
+}
