@@ -85,6 +85,27 @@ enum Command {
     },
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Serve the HTTP API (and, later, the console and the portal).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Mark session cookies Secure (set when TLS is terminated in front of Mamori).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// A throwaway data folder with a preset, synthetic people and a staff account per role,
+    /// then serve it.
+    Demo {
+        #[arg(long, default_value = "chiba-ia")]
+        preset: String,
+        #[arg(long, default_value_t = 300)]
+        principals: u64,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Prepare the data folder and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -571,6 +592,45 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
             }
             Ok(Out::Both(json(&r), t))
         }
+        Command::Serve {
+            listen,
+            secure_cookies,
+        } => {
+            let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+                bad(format!(
+                    "--listen: \"{listen}\" is not an address: use HOST:PORT such as 127.0.0.1:8080"
+                ))
+            })?;
+            let m = Mamori::open(&cfg).await?;
+            init_logging();
+            eprintln!(
+                "Mamori serving {} on http://{addr} (API docs: http://{addr}/api/docs)",
+                cfg.data_dir.display()
+            );
+            mamori_server::serve(m, addr, mamori_server::Options { secure_cookies })
+                .await
+                .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
+            Ok(Out::Both(
+                serde_json::json!({"stopped": true}),
+                String::new(),
+            ))
+        }
+        Command::Demo {
+            preset,
+            principals,
+            listen,
+            no_serve,
+        } => {
+            demo(
+                &cli.data,
+                cli.database_url.as_deref(),
+                &preset,
+                principals,
+                &listen,
+                no_serve,
+            )
+            .await
+        }
         Command::Audit(cmd) => {
             let m = Mamori::open(&cfg).await?;
             match cmd {
@@ -616,6 +676,104 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
             }
         }
     }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// `mamori demo`: a fresh data folder (under the system's temp folder unless --data names a new
+/// one), the preset, synthetic people, a staff member per role with passwords printed once.
+async fn demo(
+    data: &Path,
+    database_url: Option<&str>,
+    preset: &str,
+    principals: u64,
+    listen: &str,
+    no_serve: bool,
+) -> Result<Out, ServiceError> {
+    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+        bad(format!(
+            "--listen: \"{listen}\" is not an address: use HOST:PORT such as 127.0.0.1:8080"
+        ))
+    })?;
+    let text = mamori_policy::preset(preset).ok_or_else(|| {
+        bad(format!(
+            "--preset: \"{preset}\" is not a preset: use chiba-ia or tokyo-one"
+        ))
+    })?;
+    let dir = if data == Path::new("mamori-data") && std::env::var_os("MAMORI_DATA").is_none() {
+        std::env::temp_dir().join(format!(
+            "mamori-demo-{}",
+            mamori_service::store::crypto::random_hex(4)
+        ))
+    } else {
+        data.to_path_buf()
+    };
+    let cfg = Config {
+        data_dir: dir.clone(),
+        database_url: database_url.map(str::to_string),
+    };
+    let admin_pw = mamori_service::store::crypto::random_hex(8);
+    let (m, _) = Mamori::init(&cfg, text, preset, Some(preset), Some(("admin", &admin_pw))).await?;
+    eprintln!(
+        "Creating {principals} synthetic people in {} …",
+        dir.display()
+    );
+    let report = m.demo_populate(principals, 2026).await?;
+    let mut staff =
+        vec![serde_json::json!({"login": "admin", "role": "admin", "password": admin_pw})];
+    staff.extend(
+        report
+            .staff
+            .iter()
+            .map(|s| serde_json::json!({"login": s.login, "role": s.role, "password": s.password})),
+    );
+    let clerk = report
+        .staff
+        .iter()
+        .find(|s| s.role == "clerk")
+        .map(|s| s.login.clone())
+        .unwrap_or_else(|| "admin".into());
+    let token = m.staff_token(&clerk).await?;
+    let mut t = format!(
+        "Demo data folder: {}\nPolicy: {preset}; {} people registered.\n\nStaff (passwords shown once):\n",
+        dir.display(),
+        report.principals
+    );
+    for s in &staff {
+        t.push_str(&format!(
+            "  {:<10} {:<9} {}\n",
+            s["login"].as_str().unwrap_or(""),
+            s["role"].as_str().unwrap_or(""),
+            s["password"].as_str().unwrap_or("")
+        ));
+    }
+    t.push_str(&format!(
+        "\nAPI token for {clerk}: {}\nTry:\n  curl -s -H \"Authorization: Bearer {}\" http://{addr}/api/v1/me\n  MAMORI_DATA={} mamori principal find --as {clerk} --purpose registration_contact --email …\n",
+        token.token, token.token, dir.display()
+    ));
+    if no_serve {
+        return Ok(Out::Both(
+            serde_json::json!({"data": dir.display().to_string(), "staff": staff, "token": token.token, "principals": report.principals}),
+            t,
+        ));
+    }
+    eprintln!("{t}");
+    init_logging();
+    eprintln!("Serving on http://{addr} (API docs: http://{addr}/api/docs). Ctrl-C stops.");
+    mamori_server::serve(m, addr, mamori_server::Options::default())
+        .await
+        .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
+    Ok(Out::Both(
+        serde_json::json!({"stopped": true}),
+        String::new(),
+    ))
 }
 
 fn main() -> ExitCode {

@@ -16,6 +16,8 @@
 )]
 
 pub mod audit;
+pub mod auth;
+pub mod demo;
 pub mod import;
 pub mod policy;
 pub mod principal;

@@ -212,10 +212,14 @@ pub(crate) fn one_line(s: &str) -> String {
     s.lines().next().unwrap_or("").to_string()
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_sessions.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_sessions.sql")),
+];
 
 /// Run the migrations this binary knows that the database has not seen yet.
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

@@ -381,6 +381,74 @@ impl Store {
         rows.first().map(|r| Ok((s(r, 0)?, s(r, 1)?))).transpose()
     }
 
+    pub async fn token_owner(&self, id: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT login FROM api_tokens WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        rows.first().map(|r| s(r, 0)).transpose()
+    }
+
+    pub fn revoke_token(id: &str) -> Stmt {
+        Stmt::new(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            vec![id.into(), now_string().into()],
+        )
+        .expecting(1, "no such unrevoked token")
+    }
+
+    /// A failed sign-in: count it, and lock the account until `locked_until` if given.
+    pub fn login_failed(login: &str, locked_until: Option<&str>) -> Stmt {
+        Stmt::new(
+            "UPDATE staff SET failed_logins = failed_logins + 1, locked_until = $2 WHERE login = $1",
+            vec![login.into(), locked_until.into()],
+        )
+    }
+
+    pub fn login_succeeded(login: &str) -> Stmt {
+        Stmt::new(
+            "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE login = $1",
+            vec![login.into()],
+        )
+    }
+
+    // ---- sessions ---------------------------------------------------------------------------
+
+    pub fn insert_session(id_hash: &str, login: &str, csrf: &str, expires_at: &str) -> Stmt {
+        Stmt::new(
+            "INSERT INTO sessions (id_hash, login, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                id_hash.into(),
+                login.into(),
+                csrf.into(),
+                now_string().into(),
+                expires_at.into(),
+            ],
+        )
+    }
+
+    pub fn delete_session(id_hash: &str) -> Stmt {
+        Stmt::new(
+            "DELETE FROM sessions WHERE id_hash = $1",
+            vec![id_hash.into()],
+        )
+    }
+
+    /// (login, csrf token, expires_at) of a session.
+    pub async fn session(&self, id_hash: &str) -> Result<Option<(String, String, String)>> {
+        let rows = self
+            .rows(
+                "SELECT login, csrf, expires_at FROM sessions WHERE id_hash = $1",
+                vec![id_hash.into()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| Ok((s(r, 0)?, s(r, 1)?, s(r, 2)?)))
+            .transpose()
+    }
+
     // ---- principals -------------------------------------------------------------------------
 
     /// Store a new principal's wrapped data key in the key store. Done before the data itself:

@@ -1,0 +1,64 @@
+//! The OpenAPI 3.1 document (generated from the handlers' annotations) and a docs page served
+//! from the binary: nothing is downloaded, the page reads `/api/openapi.json` itself.
+
+use axum::Json;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::api;
+use crate::error::Problem;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token from `mamori staff token LOGIN`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "mamori_session",
+                "The session cookie set by POST /api/v1/login; changes also need X-CSRF-Token",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Mamori API", description = "Personal-information protection management (守り). Every use of personal data is purpose-bound and audited; errors are RFC 9457 problem details."),
+    paths(
+        api::login, api::logout, api::me, api::status, api::presets,
+        api::policy_show, api::policy_versions, api::policy_notice, api::policy_check, api::policy_diff, api::policy_apply,
+        api::staff_list, api::staff_add, api::staff_token, api::token_revoke,
+        api::principal_add, api::principal_show, api::principal_find, api::principal_correct, api::import,
+        api::audit_log, api::audit_verify,
+    ),
+    components(schemas(
+        Problem, api::LoginBody, api::NewPrincipalBody, api::CorrectBody, api::FindBody, api::NewStaffBody,
+        api::PolicyText, api::PolicyDiffBody, api::PolicyApplyBody, api::IdResponse, api::ShownResponse, api::SessionResponse,
+    )),
+    modifiers(&Security),
+    tags((name = "principals", description = "The encrypted registry"), (name = "audit"), (name = "policy"), (name = "staff"), (name = "auth"), (name = "system"))
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
+
+const DOCS: &str = include_str!("docs.html");
+
+pub async fn docs_page() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], DOCS)
+}

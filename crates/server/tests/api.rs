@@ -1,0 +1,547 @@
+//! The real server on port 0, over real HTTP, on SQLite and (when MAMORI_TEST_DATABASE_URL is
+//! set) PostgreSQL: authentication, the purpose-bound API, error codes, headers, OpenAPI.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::future::Future;
+
+use mamori_service::{Config, Mamori};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PW: &str = "correct horse battery";
+
+struct Srv {
+    base: String,
+    m: Mamori,
+    http: reqwest::Client,
+    clerk_token: String,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start(url: Option<String>) -> Srv {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        data_dir: dir.path().join("data"),
+        database_url: url,
+    };
+    let (m, _) = Mamori::init(
+        &cfg,
+        mamori_policy::preset("chiba-ia").unwrap(),
+        "chiba-ia",
+        Some("chiba-ia"),
+        Some(("admin", PW)),
+    )
+    .await
+    .unwrap();
+    for (l, r) in [("sato", "clerk"), ("kansa", "auditor"), ("boss", "manager")] {
+        m.staff_add(None, l, r, None, PW).await.unwrap();
+    }
+    let clerk_token = m.staff_token("sato").await.unwrap().token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let m2 = m.clone();
+    tokio::spawn(async move {
+        mamori_server::serve_on(m2, listener, mamori_server::Options::default(), async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Srv {
+        base: format!("http://{addr}"),
+        m,
+        http: reqwest::Client::new(),
+        clerk_token,
+        _dir: dir,
+        _stop: tx,
+    }
+}
+
+async fn on_both<F, Fut>(f: F)
+where
+    F: Fn(Srv) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    f(start(None).await).await;
+    match mamori_service::store::fresh_test_database().await.unwrap() {
+        Some(url) => f(start(Some(url)).await).await,
+        None => eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set"),
+    }
+}
+
+impl Srv {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+    async fn get(&self, p: &str, token: Option<&str>) -> reqwest::Response {
+        let mut r = self.http.get(self.url(p));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+    async fn post(&self, p: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+        let mut r = self.http.post(self.url(p)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+    async fn add(&self) -> String {
+        let r = self
+            .post(
+                "/api/v1/principals",
+                Some(&self.clerk_token),
+                json!({"channel": "volunteer", "fields": {"name": "Le Thi Hoa", "email": "hoa@example.com", "phone": "090-3333-4444"}}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+async fn problem(r: reqwest::Response, status: StatusCode) -> String {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], status.as_u16());
+    v["detail"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_purpose_bound_api_answers_with_the_right_codes() {
+    on_both(|s| async move {
+        let id = s.add().await;
+        let t = Some(s.clerk_token.as_str());
+        let r = s
+            .get(
+                &format!("/api/v1/principals/{id}?purpose=registration_contact&fields=email,name"),
+                t,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v,
+            json!({"id": id, "fields": {"email": "hoa@example.com", "name": "Le Thi Hoa"}})
+        );
+
+        let d = problem(
+            s.get(
+                &format!("/api/v1/principals/{id}?purpose=inquiry_response"),
+                t,
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert!(
+            d.starts_with(
+                "denied: purpose inquiry_response was not notified for channel volunteer"
+            ),
+            "{d}"
+        );
+
+        let d = problem(
+            s.get(&format!("/api/v1/principals/{id}"), t).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.starts_with("purpose: is required"), "{d}");
+        let d = problem(
+            s.get(
+                &format!("/api/v1/principals/{id}?purpose=registration_contact"),
+                None,
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert!(d.contains("sign in"), "{d}");
+        problem(
+            s.get(
+                &format!("/api/v1/principals/{id}?purpose=registration_contact"),
+                Some("mmr_wrong"),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        problem(
+            s.get(
+                "/api/v1/principals/p_0000000000000000?purpose=registration_contact",
+                t,
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+
+        // Bad input names the field, does not echo the value, stores nothing.
+        let before = s.m.status().await.unwrap()["principals"].as_i64().unwrap();
+        let d = problem(
+            s.post(
+                "/api/v1/principals",
+                t,
+                json!({"channel": "volunteer", "fields": {"email": "hoa-at-example"}}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(
+            d.starts_with("email: ") && !d.contains("hoa-at-example"),
+            "{d}"
+        );
+        let d = problem(
+            s.post("/api/v1/principals", t, json!({"fields": {}})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.contains("channel"), "{d}");
+        let d = problem(
+            s.post(
+                "/api/v1/principals",
+                t,
+                json!({"channel": "volunteer", "fields": {"name": "A"}, "colour": "blue"}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.contains("colour") && !d.contains("blue"), "{d}");
+        let r = s
+            .http
+            .post(s.url("/api/v1/principals"))
+            .bearer_auth(&s.clerk_token)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let big = "x".repeat(mamori_server::BODY_LIMIT + 10);
+        let r = s
+            .http
+            .post(s.url("/api/v1/principals"))
+            .bearer_auth(&s.clerk_token)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            s.m.status().await.unwrap()["principals"].as_i64().unwrap(),
+            before
+        );
+
+        // Search by value is a POST: the value never appears in a URL.
+        let r = s
+            .post(
+                "/api/v1/principals/search",
+                t,
+                json!({"purpose": "registration_contact", "email": "HOA@example.com"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()[0]["id"], id.as_str());
+
+        let r = s
+            .http
+            .patch(s.url(&format!("/api/v1/principals/{id}")))
+            .bearer_auth(&s.clerk_token)
+            .json(&json!({"fields": {"phone": "080-5555-6666"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+
+        // The auditor reads the log, never values.
+        let auditor = s.m.staff_token("kansa").await.unwrap().token;
+        let d = problem(
+            s.get(
+                &format!("/api/v1/principals/{id}?purpose=registration_contact"),
+                Some(&auditor),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert!(
+            d.contains("role auditor may not read personal values"),
+            "{d}"
+        );
+        let r = s
+            .get(&format!("/api/v1/audit?principal={id}"), Some(&auditor))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = r.text().await.unwrap();
+        assert!(
+            text.contains("principal.read") && !text.contains("hoa@"),
+            "{text}"
+        );
+
+        // CSV import over the API.
+        let r = s
+            .http
+            .post(s.url("/api/v1/imports?channel=event_application"))
+            .bearer_auth(&s.clerk_token)
+            .body("name,email\nA Person,a@example.jp\nB,bad\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let rep: Value = r.json().await.unwrap();
+        assert_eq!(
+            (rep["added"].as_i64(), rep["errors"][0]["line"].as_i64()),
+            (Some(1), Some(3))
+        );
+
+        // After the session the chain verifies.
+        let r = s.post("/api/v1/audit/verify", t, json!(null)).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        s.m.audit_verify().await.unwrap();
+    })
+    .await;
+}
+
+fn cookie_of(r: &reqwest::Response) -> String {
+    let sc = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        sc.contains("HttpOnly") && sc.contains("SameSite=Strict"),
+        "{sc}"
+    );
+    sc.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn sessions_need_the_csrf_token_and_repeated_failures_lock_the_account() {
+    on_both(|s| async move {
+        let d = problem(
+            s.post(
+                "/api/v1/login",
+                None,
+                json!({"login": "sato", "password": "wrong password"}),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_eq!(d, "login or password is wrong");
+        let r = s
+            .post(
+                "/api/v1/login",
+                None,
+                json!({"login": "sato", "password": PW}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let cookie = cookie_of(&r);
+        let v: Value = r.json().await.unwrap();
+        let csrf = v["csrf_token"].as_str().unwrap().to_string();
+        assert_eq!(v["role"], "clerk");
+        let body = json!({"channel": "inquiry", "fields": {"name": "Kim Minji"}});
+        let r = s
+            .http
+            .post(s.url("/api/v1/principals"))
+            .header("cookie", &cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let d = problem(r, StatusCode::FORBIDDEN).await;
+        assert!(d.starts_with("X-CSRF-Token"), "{d}");
+        let r = s
+            .http
+            .post(s.url("/api/v1/principals"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = s
+            .http
+            .get(s.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.json::<Value>().await.unwrap()["login"], "sato");
+        let r = s
+            .http
+            .post(s.url("/api/v1/logout"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let r = s
+            .http
+            .get(s.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+        for _ in 0..5 {
+            s.post(
+                "/api/v1/login",
+                None,
+                json!({"login": "boss", "password": "guess guess guess"}),
+            )
+            .await;
+        }
+        let d = problem(
+            s.post(
+                "/api/v1/login",
+                None,
+                json!({"login": "boss", "password": PW}),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert!(d.contains("locked"), "{d}");
+        // Unknown logins get the same answer as wrong passwords.
+        let d = problem(
+            s.post(
+                "/api/v1/login",
+                None,
+                json!({"login": "ghost", "password": PW}),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_eq!(d, "login or password is wrong");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_are_revocable_and_only_administrators_issue_them() {
+    on_both(|s| async move {
+        let admin = s.m.staff_token("admin").await.unwrap().token;
+        let r = s
+            .http
+            .post(s.url("/api/v1/staff/kansa/tokens"))
+            .bearer_auth(&s.clerk_token)
+            .send()
+            .await
+            .unwrap();
+        let d = problem(r, StatusCode::FORBIDDEN).await;
+        assert!(d.contains("role clerk may not manage staff"), "{d}");
+        let r = s
+            .http
+            .post(s.url("/api/v1/staff/kansa/tokens"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let t: Value = r.json().await.unwrap();
+        let tok = t["token"].as_str().unwrap();
+        assert_eq!(
+            s.get("/api/v1/me", Some(tok)).await.status(),
+            StatusCode::OK
+        );
+        let r = s
+            .http
+            .delete(s.url(&format!(
+                "/api/v1/tokens/{}",
+                t["token_id"].as_str().unwrap()
+            )))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let d = problem(
+            s.get("/api/v1/me", Some(tok)).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert!(d.contains("revoked"), "{d}");
+        // Admin adds staff over the API; the clerk may not.
+        let body = json!({"login": "tanaka", "role": "clerk", "password": "another long one"});
+        problem(
+            s.post("/api/v1/staff", Some(&s.clerk_token), body.clone())
+                .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_eq!(
+            s.post("/api/v1/staff", Some(&admin), body).await.status(),
+            StatusCode::CREATED
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn probes_headers_metrics_and_the_openapi_document() {
+    let s = start(None).await;
+    let id = s.add().await;
+    let r = s.get("/healthz", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    s.get(
+        &format!("/api/v1/principals/{id}?purpose=registration_contact"),
+        Some(&s.clerk_token),
+    )
+    .await;
+    let m = s.get("/metrics", None).await.text().await.unwrap();
+    assert!(m.contains("mamori_http_requests_total{method=\"GET\",route=\"/api/v1/principals/{id}\",status=\"200\"} 1"), "{m}");
+    assert!(m.contains("mamori_principals 1"), "{m}");
+    assert!(
+        !m.contains(&id) && !m.contains("hoa@"),
+        "no ids or values in metrics"
+    );
+    let doc: Value = s.get("/api/openapi.json", None).await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for p in [
+        "/api/v1/principals",
+        "/api/v1/principals/{id}",
+        "/api/v1/principals/search",
+        "/api/v1/audit",
+        "/api/v1/login",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["token"].is_object());
+    let docs = s.get("/api/docs", None).await.text().await.unwrap();
+    assert!(docs.contains("/api/openapi.json"));
+    let notice = s
+        .get("/api/v1/policy/notice?lang=en", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("<!doctype html>") || notice.contains("<!DOCTYPE html>"),
+        "{}",
+        &notice[..100.min(notice.len())]
+    );
+    problem(s.get("/nowhere", None).await, StatusCode::NOT_FOUND).await;
+}
