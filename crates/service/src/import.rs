@@ -86,6 +86,7 @@ impl Mamori {
                 Policy::ids(&policy.channels, |c| c.id.as_str())
             ))
         })?;
+        crate::principal::refuse_automatic(channel)?;
         for p in consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(

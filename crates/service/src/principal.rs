@@ -276,6 +276,7 @@ impl Mamori {
                 Policy::ids(&policy.channels, |c| c.id.as_str())
             ))
         })?;
+        refuse_automatic(channel)?;
         for p in &new.consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(
@@ -614,6 +615,18 @@ impl Mamori {
             corrected: categories,
         })
     }
+}
+
+/// Seed 000 Art. 5-2: what the website collects automatically (device ids, logs, cookies) does
+/// not identify anyone and is not registered as a person by staff.
+pub(crate) fn refuse_automatic(channel: &Channel) -> Result<()> {
+    if channel.automatic {
+        return Err(ServiceError::BadInput(format!(
+            "--channel: {} is collected automatically by the website and is not registered by staff (seed 000 Art. 5-2)",
+            channel.id
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn check_evidence(e: Option<&str>) -> Result<()> {

@@ -392,6 +392,14 @@ async fn bad_input_names_the_field_and_stores_nothing() {
                 .await,
         );
         assert!(m.contains("APPI 20(2)"), "{m}");
+        let m = bad_input(
+            e.m.principal_add(
+                &clerk,
+                add("web_access", fields(&[("ip_address", "192.0.2.1")])),
+            )
+            .await,
+        );
+        assert!(m.contains("seed 000 Art. 5-2"), "{m}");
         match e
             .m
             .principal_show(
