@@ -1,118 +1,13 @@
-//! The registry end to end, on SQLite always and on PostgreSQL when MAMORI_TEST_DATABASE_URL
-//! is set: purpose-bound access with its reasons, validation at the edge, import, the audit
-//! chain under tampering, and no plaintext in the data folder.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+//! The registry end to end: purpose-bound access with its reasons, validation at the edge,
+//! import, the audit chain under tampering, and no plaintext in the data folder.
 
-use std::future::Future;
 use std::path::Path;
 
 use mamori_policy::ExceptionKind;
+use mamori_service::ServiceError;
 use mamori_service::principal::{Exception, NewPrincipal};
-use mamori_service::{Actor, Config, Mamori, ServiceError};
 
-const PASSWORD: &str = "correct horse battery";
-
-struct Env {
-    m: Mamori,
-    _dir: tempfile::TempDir,
-    dir: std::path::PathBuf,
-    backend: &'static str,
-}
-
-async fn setup(preset: &str, url: Option<String>) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let cfg = Config {
-        data_dir: data.clone(),
-        database_url: url.clone(),
-    };
-    let text = mamori_policy::preset(preset).unwrap();
-    let (m, _) = Mamori::init(&cfg, text, preset, Some(preset), Some(("admin", PASSWORD)))
-        .await
-        .unwrap();
-    for (login, role) in [
-        ("manager", "manager"),
-        ("clerk", "clerk"),
-        ("auditor", "auditor"),
-    ] {
-        m.staff_add(None, login, role, None, PASSWORD)
-            .await
-            .unwrap();
-    }
-    Env {
-        m,
-        _dir: dir,
-        dir: data,
-        backend: if url.is_some() { "postgres" } else { "sqlite" },
-    }
-}
-
-/// Run a scenario on SQLite, then on PostgreSQL if configured.
-async fn on_both<F, Fut>(preset: &str, f: F)
-where
-    F: Fn(Env) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    f(setup(preset, None).await).await;
-    match mamori_store::fresh_test_database().await.unwrap() {
-        Some(url) => f(setup(preset, Some(url)).await).await,
-        None => eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set"),
-    }
-}
-
-async fn actor(e: &Env, login: &str) -> Actor {
-    e.m.actor(login).await.unwrap()
-}
-
-fn fields(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-async fn add_volunteer(e: &Env) -> String {
-    let clerk = actor(e, "clerk").await;
-    e.m.principal_add(
-        &clerk,
-        NewPrincipal {
-            channel: "volunteer".into(),
-            fields: fields(&[
-                ("name", "山田 太郎"),
-                ("email", "Taro.Yamada@example.jp"),
-                ("phone", "+81 90-1234-5678"),
-                ("postal_code", "261-0011"),
-                ("address", "千葉市美浜区真砂1-2-3"),
-            ]),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
-
-fn denied(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
-    match r {
-        Err(ServiceError::Denied(reason)) => reason,
-        other => panic!("expected a denial, got {other:?}"),
-    }
-}
-
-fn bad_input(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
-    match r {
-        Err(ServiceError::BadInput(m)) => m,
-        other => panic!("expected bad input, got {other:?}"),
-    }
-}
-
-async fn principals(e: &Env) -> i64 {
-    e.m.status().await.unwrap()["principals"].as_i64().unwrap()
-}
+use crate::common::*;
 
 #[tokio::test]
 async fn a_notified_purpose_reveals_values_and_an_unnotified_one_is_denied_with_the_rule() {

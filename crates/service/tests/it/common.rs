@@ -1,0 +1,106 @@
+//! Shared set-up for the service tests: a fresh data folder per test, on SQLite and (when
+//! MAMORI_TEST_DATABASE_URL is set) on PostgreSQL.
+
+use std::future::Future;
+
+use mamori_service::principal::NewPrincipal;
+use mamori_service::{Actor, Config, Mamori, ServiceError};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Env {
+    pub m: Mamori,
+    _dir: tempfile::TempDir,
+    pub dir: std::path::PathBuf,
+    pub backend: &'static str,
+}
+
+pub async fn setup(preset: &str, url: Option<String>) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = Config {
+        data_dir: data.clone(),
+        database_url: url.clone(),
+    };
+    let text = mamori_policy::preset(preset).unwrap();
+    let (m, _) = Mamori::init(&cfg, text, preset, Some(preset), Some(("admin", PASSWORD)))
+        .await
+        .unwrap();
+    for (login, role) in [
+        ("manager", "manager"),
+        ("clerk", "clerk"),
+        ("auditor", "auditor"),
+    ] {
+        m.staff_add(None, login, role, None, PASSWORD)
+            .await
+            .unwrap();
+    }
+    Env {
+        m,
+        _dir: dir,
+        dir: data,
+        backend: if url.is_some() { "postgres" } else { "sqlite" },
+    }
+}
+
+/// Run a scenario on SQLite, then on PostgreSQL if configured.
+pub async fn on_both<F, Fut>(preset: &str, f: F)
+where
+    F: Fn(Env) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    f(setup(preset, None).await).await;
+    match mamori_store::fresh_test_database().await.unwrap() {
+        Some(url) => f(setup(preset, Some(url)).await).await,
+        None => eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set"),
+    }
+}
+
+pub async fn actor(e: &Env, login: &str) -> Actor {
+    e.m.actor(login).await.unwrap()
+}
+
+pub fn fields(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+pub async fn add_volunteer(e: &Env) -> String {
+    let clerk = actor(e, "clerk").await;
+    e.m.principal_add(
+        &clerk,
+        NewPrincipal {
+            channel: "volunteer".into(),
+            fields: fields(&[
+                ("name", "山田 太郎"),
+                ("email", "Taro.Yamada@example.jp"),
+                ("phone", "+81 90-1234-5678"),
+                ("postal_code", "261-0011"),
+                ("address", "千葉市美浜区真砂1-2-3"),
+            ]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+pub fn denied(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::Denied(reason)) => reason,
+        other => panic!("expected a denial, got {other:?}"),
+    }
+}
+
+pub fn bad_input(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::BadInput(m)) => m,
+        other => panic!("expected bad input, got {other:?}"),
+    }
+}
+
+pub async fn principals(e: &Env) -> i64 {
+    e.m.status().await.unwrap()["principals"].as_i64().unwrap()
+}

@@ -1,0 +1,10 @@
+//! The service's integration tests, one binary (DESIGN: one test binary per crate).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod registry;
