@@ -4,6 +4,10 @@
 //! Exit codes: 0 done; 1 failed (e.g. verification found tampering); 2 bad input or usage, with
 //! a one-line reason on stderr; 3 denied by policy, with `denied: <reason>` on stderr.
 
+mod calendar_cmd;
+mod complaint_cmd;
+mod provision_cmd;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -85,6 +89,23 @@ enum Command {
     },
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Japanese holidays, business days and the complaint window (no --as).
+    #[command(subcommand)]
+    Calendar(calendar_cmd::CalendarCmd),
+    /// The complaint desk (seed 003 Art. 23).
+    #[command(subcommand)]
+    Complaint(complaint_cmd::ComplaintCmd),
+    /// Consent given and withdrawn, by purpose or by recipient.
+    #[command(subcommand)]
+    Consent(provision_cmd::ConsentCmd),
+    /// Provide a principal's data to a recipient (third party, contractor, joint user).
+    Provide(provision_cmd::ProvideArgs),
+    /// Provision records (APPI 29).
+    #[command(subcommand)]
+    Provisions(provision_cmd::ProvisionsCmd),
+    /// Recipients, their contracts and reviews.
+    #[command(subcommand)]
+    Recipient(provision_cmd::RecipientCmd),
     /// Serve the HTTP API (and, later, the console and the portal).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -631,6 +652,14 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
             )
             .await
         }
+        Command::Consent(cmd) => provision_cmd::consent(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Provide(args) => provision_cmd::provide(&Mamori::open(&cfg).await?, args).await,
+        Command::Provisions(cmd) => {
+            provision_cmd::provisions(&Mamori::open(&cfg).await?, cmd).await
+        }
+        Command::Recipient(cmd) => provision_cmd::recipient(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Calendar(cmd) => calendar_cmd::run(cmd, &cfg).await,
+        Command::Complaint(cmd) => complaint_cmd::run(cmd, &cfg).await,
         Command::Audit(cmd) => {
             let m = Mamori::open(&cfg).await?;
             match cmd {

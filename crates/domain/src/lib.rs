@@ -15,4 +15,5 @@
 )]
 
 pub mod access;
+pub mod provision;
 pub mod values;

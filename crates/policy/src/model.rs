@@ -312,6 +312,22 @@ pub struct Recipient {
     /// For `equivalent_measures`: the date of the last periodic check (APPI 28(3)).
     #[serde(default)]
     pub measures_checked_on: Option<String>,
+    /// How often the recipient's equivalent measures are checked (ISO 8601, default `P1Y`);
+    /// provision is refused once a check is overdue (APPI 28(3), rule 18).
+    #[serde(default)]
+    pub measures_check_every: Option<String>,
+    /// For `consent` abroad: what the principal is told before consenting — the country, its
+    /// system for protecting personal information, and the recipient's measures (APPI 28(2),
+    /// rule 17(2)).
+    #[serde(default)]
+    pub foreign_information: Option<Text>,
+    /// The recipient's address and representative, kept in provision records (APPI 29, rule 20).
+    #[serde(default)]
+    pub address: Option<Text>,
+    /// A contract with the recipient stands in for the provision record: records are kept one
+    /// year instead of three (APPI 29(2), rule 21).
+    #[serde(default)]
+    pub record_by_contract: bool,
     /// The contract with a contractor (entrustment, seed 003 Art. 18).
     #[serde(default)]
     pub contract: Option<Contract>,

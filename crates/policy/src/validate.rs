@@ -283,6 +283,13 @@ pub fn validate(p: &Policy) -> Vec<Problem> {
                     format!("{path}.foreign_basis"),
                     "is missing for a recipient outside Japan: set equivalent_country, equivalent_measures or consent (APPI 28)",
                 ),
+                Some(ForeignBasis::Consent) => match &x.foreign_information {
+                    None => c.add(
+                        format!("{path}.foreign_information"),
+                        "is missing: consent to provision abroad needs the principal to be told the country, its protection system and the recipient's measures (APPI 28(2))",
+                    ),
+                    Some(t) => c.both(&format!("{path}.foreign_information"), t),
+                },
                 Some(ForeignBasis::EquivalentMeasures) => match &x.measures_checked_on {
                     None => c.add(
                         format!("{path}.measures_checked_on"),
@@ -292,6 +299,9 @@ pub fn validate(p: &Policy) -> Vec<Problem> {
                 },
                 Some(_) => {}
             }
+        }
+        if let Some(d) = &x.measures_check_every {
+            c.duration(&format!("{path}.measures_check_every"), d);
         }
         if x.kind == RecipientKind::Entrustment {
             match &x.contract {

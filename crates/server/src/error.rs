@@ -62,12 +62,24 @@ impl From<ServiceError> for Problem {
         };
         let detail = match &e {
             ServiceError::Denied(r) => format!("denied: {r}"),
+            ServiceError::BadInput(m) => api_field_names(m),
             other => other.to_string(),
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %detail, "request failed");
         }
         Problem::new(status, detail)
+    }
+}
+
+/// The service names fields as the CLI spells them (`--reviewed-on: …`); over the API the
+/// field is the JSON key or query parameter (`reviewed_on: …`).
+fn api_field_names(msg: &str) -> String {
+    match msg.strip_prefix("--").and_then(|rest| rest.split_once(':')) {
+        Some((field, rest)) if !field.contains(' ') => {
+            format!("{}:{rest}", field.replace('-', "_"))
+        }
+        _ => msg.to_string(),
     }
 }
 
@@ -144,6 +156,18 @@ fn sanitize(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cli_flag_names_become_api_field_names() {
+        assert_eq!(
+            api_field_names("--reviewed-on: \"x\" is not a date"),
+            "reviewed_on: \"x\" is not a date"
+        );
+        assert_eq!(
+            api_field_names("email: not an email address"),
+            "email: not an email address"
+        );
+    }
 
     #[test]
     fn quoted_values_are_not_echoed() {

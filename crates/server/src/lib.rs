@@ -19,9 +19,11 @@
 
 mod api;
 mod auth;
+mod complaints;
 mod error;
 mod metrics;
 mod openapi;
+mod provision;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,7 +84,9 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         )
         .route("/imports", post(api::import))
         .route("/audit", get(api::audit_log))
-        .route("/audit/verify", post(api::audit_verify));
+        .route("/audit/verify", post(api::audit_verify))
+        .merge(provision::routes())
+        .merge(complaints::routes());
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(openapi::document))

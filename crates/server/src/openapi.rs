@@ -53,8 +53,16 @@ impl utoipa::Modify for Security {
 )]
 pub struct ApiDoc;
 
+/// The whole document: the core API merged with each workflow's own part.
+pub fn full() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::provision::ProvisionApi::openapi());
+    doc.merge(crate::complaints::ComplaintsApi::openapi());
+    doc
+}
+
 pub async fn document() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+    Json(full())
 }
 
 const DOCS: &str = include_str!("docs.html");

@@ -316,6 +316,44 @@ async fn the_purpose_bound_api_answers_with_the_right_codes() {
     .await;
 }
 
+#[tokio::test]
+async fn consent_and_provision_over_http() {
+    on_both(|s| async move {
+        let id = s.add().await;
+        let t = Some(s.clerk_token.as_str());
+        let body = json!({"principal": id, "recipient": "selecttype", "purpose": "registration_contact", "fields": ["name", "email"]});
+        let d = problem(s.post("/api/v1/provisions", t, body.clone()).await, StatusCode::FORBIDDEN).await;
+        assert!(d.starts_with("denied: no consent is on record for provision to selecttype"), "{d}");
+        let r = s.post(&format!("/api/v1/principals/{id}/consents"), t, json!({"recipient": "selecttype", "evidence": "form 3"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = s.post("/api/v1/provisions", t, body.clone()).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["basis"], "consent");
+        assert!(p["record_kept_until"].as_str().unwrap().len() == 10);
+        assert_eq!(p["fields"]["email"], "hoa@example.com");
+        let boss = s.m.staff_token("boss").await.unwrap().token;
+        let list: Value = s.get(&format!("/api/v1/provisions?principal={id}"), Some(&boss)).await.json().await.unwrap();
+        assert_eq!(list[0]["provision_id"], p["provision_id"]);
+        let r = s.post(&format!("/api/v1/principals/{id}/consents/withdraw"), t, json!({"recipient": "selecttype"})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        problem(s.post("/api/v1/provisions", t, body).await, StatusCode::FORBIDDEN).await;
+        // An exception needs a reason; 422 names the field the API way.
+        let d = problem(
+            s.post("/api/v1/provisions", t, json!({"principal": id, "recipient": "selecttype", "purpose": "registration_contact", "fields": ["name"], "basis": "bogus"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.starts_with("basis: "), "{d}");
+        let r = s.post("/api/v1/recipients/delivery_carrier/reviews", Some(&boss), json!({"reviewed_on": "2026-13-01"})).await;
+        let d = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("reviewed_on: "), "{d}");
+        let rs: Value = s.get("/api/v1/recipients", Some(&boss)).await.json().await.unwrap();
+        assert!(rs.as_array().unwrap().iter().any(|r| r["id"] == "delivery_carrier" && r["kind"] == "entrustment"));
+    })
+    .await;
+}
+
 fn cookie_of(r: &reqwest::Response) -> String {
     let sc = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
@@ -563,4 +601,113 @@ async fn probes_headers_metrics_and_the_openapi_document() {
         &notice[..100.min(notice.len())]
     );
     problem(s.get("/nowhere", None).await, StatusCode::NOT_FOUND).await;
+}
+
+// ---- the complaint desk and the calendar (issue 6; seed 003 Art. 23) ---------------------------
+
+#[tokio::test]
+async fn a_complaint_over_http_with_403_for_the_auditor_and_422_for_a_bad_time() {
+    on_both(|s| async move {
+        let t = s.clerk_token.clone();
+        // chiba-ia's desk opens at 09:00: a complaint at 08:30 counts from 09:00.
+        let r = s
+            .post(
+                "/api/v1/complaints",
+                Some(&t),
+                json!({"received_at": "2026-04-01T08:30:00", "summary": "Sato Kenji: newsletter after unsubscribing", "channel": "email"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["window_open"], false);
+        assert_eq!(v["counted_from"], "2026-04-01T09:00:00+09:00");
+        assert_eq!(v["answer_by"], "2026-04-15");
+        let id = v["id"].as_str().unwrap().to_string();
+
+        let list: Value = s.get("/api/v1/complaints", Some(&t)).await.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list[0]["id"], id.as_str());
+        assert!(list[0].get("summary").is_none());
+        let r = s.post(&format!("/api/v1/complaints/{id}/ack"), Some(&t), json!({})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["status"], "acknowledged");
+        let r = s
+            .post(
+                &format!("/api/v1/complaints/{id}/notes"),
+                Some(&t),
+                json!({"text": "Unsubscribe list not synced", "consulted": ["boss"]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = s
+            .post(&format!("/api/v1/complaints/{id}/close"), Some(&t), json!({"result": "List synced; apology sent"}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["status"], "closed");
+        let shown: Value = s.get(&format!("/api/v1/complaints/{id}"), Some(&t)).await.json().await.unwrap();
+        assert_eq!(shown["summary"], "Sato Kenji: newsletter after unsubscribing");
+        assert_eq!(shown["notes"][0]["consulted"], json!(["boss"]));
+        assert_eq!(shown["result"], "List synced; apology sent");
+        let r = s.get(&format!("/api/v1/complaints/{id}/notice?lang=en"), Some(&t)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Notice of the Result of Your Complaint") && html.contains("List synced; apology sent"));
+        let d = problem(s.get(&format!("/api/v1/complaints/{id}/notice?lang=fr"), Some(&t)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("lang:"), "{d}");
+        let overdue: Value = s.get("/api/v1/complaints?overdue=true", Some(&t)).await.json().await.unwrap();
+        assert!(overdue.as_array().unwrap().is_empty(), "closed complaints are never overdue");
+
+        // 401 without credentials; 403 with the rule for the auditor; 422 naming the field.
+        problem(s.get("/api/v1/complaints", None).await, StatusCode::UNAUTHORIZED).await;
+        let auditor = s.m.staff_token("kansa").await.unwrap().token;
+        let d = problem(
+            s.post("/api/v1/complaints", Some(&auditor), json!({"received_at": "2026-04-01T10:00:00", "summary": "x"})).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert!(d.starts_with("denied: role auditor may not handle complaints"), "{d}");
+        problem(s.get("/api/v1/complaints", Some(&auditor)).await, StatusCode::FORBIDDEN).await;
+        let d = problem(
+            s.post("/api/v1/complaints", Some(&t), json!({"received_at": "around noon", "summary": "Sato Kenji again"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.starts_with("--received-at: not an RFC 3339 time"), "{d}");
+        assert!(!d.contains("Sato Kenji") && !d.contains("around noon"));
+        problem(s.get("/api/v1/complaints/c_0000000000000000", Some(&t)).await, StatusCode::NOT_FOUND).await;
+        let list: Value = s.get("/api/v1/complaints", Some(&t)).await.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1, "bad input stored nothing");
+
+        // The calendar: public and pure.
+        let h: Value = s.get("/api/v1/calendar/holidays/2026", None).await.json().await.unwrap();
+        assert_eq!(h[0], json!({"date": "2026-01-01", "name": "元日", "kind": "national"}));
+        let d = problem(s.get("/api/v1/calendar/holidays/1900", None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("year:"), "{d}");
+        let w: Value = s.get("/api/v1/calendar/window?at=2026-04-01T08:59:00", None).await.json().await.unwrap();
+        assert_eq!(w, json!({"open": false, "next_open": "2026-04-01T09:00:00+09:00"}));
+        let w: Value = s
+            .get("/api/v1/calendar/window?at=2026-04-01T09:30:00%2B09:00&preset=tokyo-one", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(w, json!({"open": false, "next_open": "2026-04-01T10:00:00+09:00"}));
+        problem(s.get("/api/v1/calendar/window", None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let b: Value = s
+            .get("/api/v1/calendar/add-business-days?date=2026-12-28&n=1", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(b, json!({"date": "2027-01-04"}));
+        let d = problem(s.get("/api/v1/calendar/add-business-days?date=2026-12-28&n=-2", None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("n:"), "{d}");
+
+        let doc: Value = s.get("/api/openapi.json", None).await.json().await.unwrap();
+        for p in ["/api/v1/complaints", "/api/v1/complaints/{id}/notice", "/api/v1/calendar/window", "/api/v1/calendar/holidays/{year}"] {
+            assert!(doc["paths"][p].is_object(), "{p} documented");
+        }
+    })
+    .await;
 }

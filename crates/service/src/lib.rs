@@ -17,10 +17,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod complaint;
 pub mod demo;
 pub mod import;
 pub mod policy;
 pub mod principal;
+pub mod provision;
 pub mod staff;
 
 use std::collections::HashMap;

@@ -85,7 +85,22 @@ impl Mamori {
         let effective_on = mamori_policy::parse_ymd(effective)
             .map_err(|e| ServiceError::BadInput(format!("--effective: {e}")))?
             .to_string();
+        // A revision is published before it takes effect (seed 000 Art. 10; APPI 21(3)): it
+        // cannot take effect in the past, nor before the version it follows.
+        let today = crate::today_jst().to_string();
+        if effective_on < today {
+            return Err(ServiceError::BadInput(format!(
+                "--effective: {effective_on} is in the past: a revised policy takes effect today ({today}) or later"
+            )));
+        }
         let versions = self.store.policy_versions().await?;
+        if let Some(last) = versions.iter().map(|v| v.effective_on.as_str()).max()
+            && effective_on.as_str() < last
+        {
+            return Err(ServiceError::BadInput(format!(
+                "--effective: {effective_on} is before {last}, when the latest stored version takes effect"
+            )));
+        }
         if versions.iter().any(|v| v.version == new.version) {
             return Err(ServiceError::BadInput(format!(
                 "version: {file} has version \"{}\" which is stored already: give the new policy a new version (e.g. its date)",

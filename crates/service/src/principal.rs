@@ -252,7 +252,61 @@ impl Mamori {
         hex::encode(fp.get(..8).unwrap_or(&[]))
     }
 
-    async fn active_principal(&self, id: &str) -> Result<PrincipalRow> {
+    /// A statutory exception's written reason may itself mention the principal: it is sealed
+    /// under their key for the manager's review, and only the review's id goes on the log.
+    pub(crate) async fn exception_review(
+        &self,
+        principal_id: &str,
+        actor: &Actor,
+        e: &Exception,
+        purpose: &str,
+    ) -> Result<(Stmt, String)> {
+        let review_id = random_hex(8);
+        let dk = self.store.data_key(principal_id).await?;
+        let ct = seal_with(
+            &dk,
+            e.reason.as_bytes(),
+            &field_aad(principal_id, &review_id, "exception_reason"),
+        )?;
+        let stmt = Store::insert_exception_review(
+            &review_id,
+            principal_id,
+            &actor.login,
+            e.kind.as_str(),
+            purpose,
+            ct,
+            &mamori_store::now_string(),
+        );
+        Ok((stmt, review_id))
+    }
+
+    /// Decrypt sealed fields; a ciphertext altered or moved from another record fails, naming it.
+    pub(crate) async fn open_fields(
+        &self,
+        id: &str,
+        rows: Vec<mamori_store::FieldRow>,
+    ) -> Result<BTreeMap<String, String>> {
+        let dk = self.store.data_key(id).await?;
+        let mut fields = BTreeMap::new();
+        for f in rows {
+            let plain = open_with(&dk, &f.ciphertext, &field_aad(id, &f.record_id, &f.category)).map_err(|_| {
+                ServiceError::Failed(format!(
+                    "field {} of principal {id} does not decrypt: it was altered or moved from another record",
+                    f.category
+                ))
+            })?;
+            let text = String::from_utf8(plain).map_err(|_| {
+                ServiceError::Failed(format!(
+                    "field {} of principal {id} is not text",
+                    f.category
+                ))
+            })?;
+            fields.insert(f.category, text);
+        }
+        Ok(fields)
+    }
+
+    pub(crate) async fn active_principal(&self, id: &str) -> Result<PrincipalRow> {
         match self.store.principal(id).await? {
             Some(p) if p.status == "active" => Ok(p),
             Some(_) => Err(ServiceError::NotFound(format!(
@@ -370,26 +424,12 @@ impl Mamori {
                 let mut stmts = Vec::new();
                 let mut detail = serde_json::json!({});
                 if review {
-                    // The written reason may itself mention the principal: it is sealed under
-                    // their key, and only its id goes on the log.
                     let e = exception
                         .ok_or_else(|| ServiceError::Failed("review without exception".into()))?;
-                    let review_id = random_hex(8);
-                    let dk = self.store.data_key(&principal.id).await?;
-                    let ct = seal_with(
-                        &dk,
-                        e.reason.as_bytes(),
-                        &field_aad(&principal.id, &review_id, "exception_reason"),
-                    )?;
-                    stmts.push(Store::insert_exception_review(
-                        &review_id,
-                        &principal.id,
-                        &actor.login,
-                        e.kind.as_str(),
-                        purpose,
-                        ct,
-                        &mamori_store::now_string(),
-                    ));
+                    let (stmt, review_id) = self
+                        .exception_review(&principal.id, actor, e, purpose)
+                        .await?;
+                    stmts.push(stmt);
                     detail = serde_json::json!({"review": review_id});
                 }
                 self.store
@@ -467,23 +507,7 @@ impl Mamori {
             exception,
         )
         .await?;
-        let dk = self.store.data_key(id).await?;
-        let mut fields = BTreeMap::new();
-        for f in rows {
-            let plain = open_with(&dk, &f.ciphertext, &field_aad(id, &f.record_id, &f.category)).map_err(|_| {
-                ServiceError::Failed(format!(
-                    "field {} of principal {id} does not decrypt: it was altered or moved from another record",
-                    f.category
-                ))
-            })?;
-            let text = String::from_utf8(plain).map_err(|_| {
-                ServiceError::Failed(format!(
-                    "field {} of principal {id} is not text",
-                    f.category
-                ))
-            })?;
-            fields.insert(f.category, text);
-        }
+        let fields = self.open_fields(id, rows).await?;
         Ok(Shown {
             id: id.to_string(),
             fields,

@@ -215,10 +215,17 @@ pub(crate) fn one_line(s: &str) -> String {
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_sessions.sql")),
+    (3, include_str!("../migrations/sqlite/0003_provision.sql")),
+    (4, include_str!("../migrations/sqlite/0004_complaints.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_sessions.sql")),
+    (3, include_str!("../migrations/postgres/0003_provision.sql")),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_complaints.sql"),
+    ),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

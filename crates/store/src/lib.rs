@@ -16,8 +16,10 @@
 )]
 
 pub mod audit;
+pub mod complaints;
 pub mod crypto;
 pub mod db;
+mod provision;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ use sqlx::{AnyPool, Row};
 pub use audit::{AuditDraft, AuditEntry, Tamper, VerifyReport};
 pub use crypto::{Key32, Keys};
 pub use db::{Backend, Location, Stmt, Val};
+pub use provision::{ProvisionRow, ReviewRow};
 
 use crypto::AuditSigner;
 use writer::WriterHandle;
@@ -109,6 +112,8 @@ pub struct ConsentRow {
     pub channel: String,
     pub evidence: Option<String>,
     pub policy_version: String,
+    /// Given after being told the country, its regime and the recipient's measures (APPI 28(2)).
+    pub informed_abroad: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,10 +125,10 @@ pub struct PolicyVersionRow {
     pub toml: String,
 }
 
-fn opt_s(r: &AnyRow, i: usize) -> Result<Option<String>> {
+pub(crate) fn opt_s(r: &AnyRow, i: usize) -> Result<Option<String>> {
     Ok(r.try_get::<Option<String>, _>(i)?)
 }
-fn s(r: &AnyRow, i: usize) -> Result<String> {
+pub(crate) fn s(r: &AnyRow, i: usize) -> Result<String> {
     Ok(r.try_get::<String, _>(i)?)
 }
 
@@ -247,13 +252,13 @@ impl Store {
         self.writer.submit(Vec::new(), entries).await
     }
 
-    async fn rows(&self, sql: &'static str, params: Vec<Val>) -> Result<Vec<AnyRow>> {
+    pub(crate) async fn rows(&self, sql: &'static str, params: Vec<Val>) -> Result<Vec<AnyRow>> {
         Ok(db::bind(sqlx::query(sql), &params)
             .fetch_all(&self.pool)
             .await?)
     }
 
-    async fn count(&self, sql: &'static str, params: Vec<Val>) -> Result<i64> {
+    pub(crate) async fn count(&self, sql: &'static str, params: Vec<Val>) -> Result<i64> {
         let rows = self.rows(sql, params).await?;
         match rows.first() {
             Some(r) => Ok(r.try_get::<i64, _>(0)?),
@@ -642,7 +647,7 @@ impl Store {
     pub async fn consents(&self, principal_id: &str) -> Result<Vec<ConsentRow>> {
         let rows = self
             .rows(
-                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version FROM consents WHERE principal_id = $1 ORDER BY given_at",
+                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version, informed_abroad FROM consents WHERE principal_id = $1 ORDER BY given_at",
                 vec![principal_id.into()],
             )
             .await?;
@@ -657,6 +662,7 @@ impl Store {
                     channel: s(r, 5)?,
                     evidence: opt_s(r, 6)?,
                     policy_version: s(r, 7)?,
+                    informed_abroad: r.try_get::<i64, _>(8)? != 0,
                 })
             })
             .collect()

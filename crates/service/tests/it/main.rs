@@ -7,4 +7,6 @@
 )]
 
 mod common;
+mod complaints;
+mod provision;
 mod registry;
