@@ -616,6 +616,19 @@ fn recipient_line(p: &Policy, r: &crate::model::Recipient, lang: Lang) -> Run {
                 basis
             );
         }
+        // APPI 28(2), rule 17(2): what the principal is told before consenting.
+        if let Some(info) = &r.foreign_information {
+            let _ = write!(
+                s,
+                "{}{}",
+                t(
+                    lang,
+                    "。提供先の国の制度等: ",
+                    ". About the country and the recipient: "
+                ),
+                info.get(lang).trim_end_matches(['。', '.'])
+            );
+        }
     }
     s.push_str(t(lang, "。", "."));
     let mut out = vec![Inline::Text(s)];
