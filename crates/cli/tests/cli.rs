@@ -415,3 +415,298 @@ fn policy_apply_keeps_every_version_and_diff_classifies_the_change() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.starts_with("--effective: "), "{}", r.stderr);
 }
+
+// ---- the calendar and the complaint desk (issue 6; seed 003 Art. 23) ---------------------------
+
+#[test]
+fn calendar_commands_print_the_fixed_json_shapes_without_a_login_or_a_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = dir.path().join("not-initialized");
+    let r = mamori(&none, None, &["--json", "calendar", "holidays", "2026"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let list = v.as_array().unwrap();
+    assert_eq!(
+        list[0],
+        serde_json::json!({"date": "2026-01-01", "name": "元日", "kind": "national"})
+    );
+    assert!(
+        list.iter()
+            .any(|h| h["date"] == "2026-05-06" && h["kind"] == "substitute")
+    );
+    assert!(
+        list.iter()
+            .any(|h| h["date"] == "2026-09-22" && h["kind"] == "citizens")
+    );
+
+    // Without an initialized data folder: the tokyo-one window (seed 003 Art. 23(3)).
+    let window = |at: &str, extra: &[&str]| {
+        let mut args = vec!["--json", "calendar", "window", "--at", at];
+        args.extend_from_slice(extra);
+        let r = mamori(&none, None, &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    assert_eq!(
+        window("2026-04-01T09:59:00", &[]),
+        serde_json::json!({"open": false, "next_open": "2026-04-01T10:00:00+09:00"})
+    );
+    assert_eq!(
+        window("2026-04-01T10:00:00+09:00", &[]),
+        serde_json::json!({"open": true, "next_open": null})
+    );
+    assert_eq!(
+        window("2026-12-28T16:00:00+09:00", &[])["next_open"],
+        "2027-01-04T10:00:00+09:00"
+    );
+    assert_eq!(
+        window("2026-04-01T09:30:00", &["--preset", "chiba-ia"])["open"],
+        true
+    );
+    let r = mamori(
+        &none,
+        None,
+        &["--json", "calendar", "add-business-days", "2026-12-28", "1"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), serde_json::json!({"date": "2027-01-04"}));
+    assert!(!none.exists(), "pure commands create nothing");
+
+    for (args, start) in [
+        (vec!["calendar", "holidays", "1947"], "YEAR:"),
+        (vec!["calendar", "holidays", "twenty"], "YEAR:"),
+        (vec!["calendar", "window", "--at", "noon"], "--at:"),
+        (vec!["calendar", "window"], "--at: is required"),
+        (
+            vec!["calendar", "window", "--at", "2026-04-01", "--preset", "x"],
+            "--preset:",
+        ),
+        (
+            vec!["calendar", "add-business-days", "2026-12-28", "-1"],
+            "N:",
+        ),
+        (
+            vec!["calendar", "add-business-days", "2026-13-01", "1"],
+            "DATE:",
+        ),
+    ] {
+        let r = mamori(&none, None, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.starts_with(start), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn the_calendar_window_is_the_data_folders_policy_when_there_is_one() {
+    let (_d, data) = init("chiba-ia", None);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "calendar",
+            "window",
+            "--at",
+            "2026-04-01T09:30:00",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"open": true, "next_open": null})
+    );
+}
+
+#[test]
+fn a_complaint_goes_from_open_to_written_notice_on_the_command_line() {
+    let (d, data) = init("tokyo-one", None);
+    let open = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "complaint",
+            "open",
+            "--as",
+            "sato",
+            "--received-at",
+            "2026-11-20T16:30:00+09:00",
+            "--summary",
+            "Kim Minji: grades were sent to the wrong address",
+            "--channel",
+            "letter",
+        ],
+    );
+    assert_eq!(open.code, 0, "{}", open.stderr);
+    let v = open.json();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        vec![
+            "answer_by",
+            "counted_from",
+            "id",
+            "received_at",
+            "window_open"
+        ]
+    );
+    assert_eq!(v["received_at"], "2026-11-20T16:30:00+09:00");
+    assert_eq!(v["window_open"], false);
+    assert_eq!(v["counted_from"], "2026-11-24T10:00:00+09:00");
+    assert_eq!(v["answer_by"], "2026-12-08");
+    let id = v["id"].as_str().unwrap().to_string();
+
+    let run = |args: &[&str]| {
+        let r = mamori(&data, None, args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r
+    };
+    assert_eq!(
+        run(&["--json", "complaint", "ack", &id, "--as", "sato"]).json()["status"],
+        "acknowledged"
+    );
+    let note = run(&[
+        "--json",
+        "complaint",
+        "note",
+        &id,
+        "--as",
+        "sato",
+        "--text",
+        "Envelope labels were swapped",
+        "--consulted",
+        "suzuki",
+    ])
+    .json();
+    assert_eq!(note["consulted"], serde_json::json!(["suzuki"]));
+    run(&[
+        "complaint",
+        "close",
+        &id,
+        "--as",
+        "suzuki",
+        "--result",
+        "Labels are now checked by two people",
+    ]);
+    let html = d.path().join("notice.html");
+    run(&[
+        "complaint",
+        "notice",
+        &id,
+        "--as",
+        "sato",
+        "--lang",
+        "en",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("Notice of the Result of Your Complaint"));
+    assert!(text.contains("Labels are now checked by two people"));
+    let ja = run(&["complaint", "notice", &id, "--as", "sato"]);
+    assert!(ja.stdout.contains("苦情処理結果のお知らせ"));
+    let shown = run(&["--json", "complaint", "show", &id, "--as", "sato"]).json();
+    assert_eq!(
+        shown["summary"],
+        "Kim Minji: grades were sent to the wrong address"
+    );
+    assert_eq!(
+        shown["notes"][0]["consulted"],
+        serde_json::json!(["suzuki"])
+    );
+
+    // An old complaint never answered is overdue (Sports Day, 10-12, is not counted); the
+    // closed one never is.
+    let old = run(&[
+        "--json",
+        "complaint",
+        "open",
+        "--as",
+        "sato",
+        "--received-at",
+        "2026-10-01T11:00:00",
+        "--summary",
+        "Lee: no reply to my request",
+    ]);
+    assert_eq!(old.json()["answer_by"], "2026-10-16");
+    let list = run(&["--json", "complaint", "list", "--as", "sato"]).json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    for c in list {
+        for k in [
+            "id",
+            "received_at",
+            "counted_from",
+            "answer_by",
+            "status",
+            "overdue",
+        ] {
+            assert!(c.get(k).is_some(), "{k} missing: {c}");
+        }
+        assert!(c.get("summary").is_none(), "lists carry no personal values");
+    }
+    let overdue = run(&["--json", "complaint", "list", "--as", "sato", "--overdue"]).json();
+    let overdue = overdue.as_array().unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["answer_by"], "2026-10-16");
+    assert_eq!(overdue[0]["overdue"], true);
+
+    // Denied: exit 3 with the rule. Bad input: exit 2, one line naming the field.
+    let r = mamori(&data, None, &["complaint", "list", "--as", "kansa"]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr
+            .starts_with("denied: role auditor may not handle complaints"),
+        "{}",
+        r.stderr
+    );
+    for (args, start) in [
+        (
+            vec![
+                "complaint",
+                "open",
+                "--as",
+                "sato",
+                "--received-at",
+                "last week",
+                "--summary",
+                "Kim Minji again",
+            ],
+            "--received-at:",
+        ),
+        (
+            vec![
+                "complaint",
+                "open",
+                "--as",
+                "sato",
+                "--received-at",
+                "2026-11-02T10:00:00",
+                "--summary",
+                " ",
+            ],
+            "--summary:",
+        ),
+        (
+            vec!["complaint", "ack", "c_0000000000000000", "--as", "sato"],
+            "ID: there is no complaint",
+        ),
+        (
+            vec!["complaint", "notice", &id, "--as", "sato", "--lang", "fr"],
+            "--lang:",
+        ),
+    ] {
+        let r = mamori(&data, None, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.starts_with(start), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("Kim Minji"));
+    }
+    let list = run(&["--json", "complaint", "list", "--as", "sato"]).json();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "bad input stored nothing"
+    );
+}

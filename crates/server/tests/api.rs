@@ -673,7 +673,7 @@ async fn a_complaint_over_http_with_403_for_the_auditor_and_422_for_a_bad_time()
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-        assert!(d.starts_with("--received-at: not an RFC 3339 time"), "{d}");
+        assert!(d.starts_with("received_at: not an RFC 3339 time"), "{d}");
         assert!(!d.contains("Sato Kenji") && !d.contains("around noon"));
         problem(s.get("/api/v1/complaints/c_0000000000000000", Some(&t)).await, StatusCode::NOT_FOUND).await;
         let list: Value = s.get("/api/v1/complaints", Some(&t)).await.json().await.unwrap();
