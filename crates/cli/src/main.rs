@@ -6,7 +6,9 @@
 
 mod calendar_cmd;
 mod complaint_cmd;
+mod incident_cmd;
 mod provision_cmd;
+mod request_cmd;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -95,6 +97,9 @@ enum Command {
     /// The complaint desk (seed 003 Art. 23).
     #[command(subcommand)]
     Complaint(complaint_cmd::ComplaintCmd),
+    /// Breach (漏えい等) response with the PPC's deadlines (seed 003 Arts. 7(3), 13(2); APPI 26).
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCmd),
     /// Consent given and withdrawn, by purpose or by recipient.
     #[command(subcommand)]
     Consent(provision_cmd::ConsentCmd),
@@ -106,6 +111,9 @@ enum Command {
     /// Recipients, their contracts and reviews.
     #[command(subcommand)]
     Recipient(provision_cmd::RecipientCmd),
+    /// Principals' requests: disclosure, correction, suspension, erasure, provision stop.
+    #[command(subcommand)]
+    Request(request_cmd::RequestCmd),
     /// Serve the HTTP API (and, later, the console and the portal).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -658,8 +666,10 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
             provision_cmd::provisions(&Mamori::open(&cfg).await?, cmd).await
         }
         Command::Recipient(cmd) => provision_cmd::recipient(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Request(cmd) => request_cmd::run(&Mamori::open(&cfg).await?, cmd).await,
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &cfg).await,
         Command::Complaint(cmd) => complaint_cmd::run(cmd, &cfg).await,
+        Command::Incident(cmd) => incident_cmd::run(cmd, &cfg).await,
         Command::Audit(cmd) => {
             let m = Mamori::open(&cfg).await?;
             match cmd {

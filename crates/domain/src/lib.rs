@@ -3,6 +3,8 @@
 //!
 //! - [`access`]: may this staff member use this principal's data for this purpose?
 //!   (seed 000 Arts. 4, 8-1; seed 003 Arts. 8-11, 17; APPI 18, 35)
+//! - [`incident`]: must a breach be reported to the PPC, by when, and must the principals be
+//!   told? (APPI 26; PPC rules 7, 8, 10)
 //! - [`values`]: the validated value types every personal value passes at the edge.
 #![cfg_attr(
     test,
@@ -15,5 +17,7 @@
 )]
 
 pub mod access;
+pub mod incident;
 pub mod provision;
+pub mod request;
 pub mod values;

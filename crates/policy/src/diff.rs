@@ -55,6 +55,7 @@ pub enum ChangeKind {
     SecurityChanged,
     TrainingChanged,
     RefundsChanged,
+    IncidentsChanged,
     ExceptionsChanged,
     RevisionsChanged,
 }
@@ -253,6 +254,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<Change> {
     out.extend(security_changes(old, new));
     out.extend(training_changed(old, new));
     out.extend(refunds_changed(old, new));
+    out.extend(incidents_changed(old, new));
     out.extend(exceptions_changed(old, new));
     out.extend(text_changed(
         ChangeKind::RevisionsChanged,
@@ -1139,6 +1141,19 @@ fn refunds_changed(old: &Policy, new: &Policy) -> Option<Change> {
             "refund rules changed: they apply only to contracts made after refunds.effective",
             Action::PublishNotice,
             "seed 003 学費返還規定",
+        )
+    })
+}
+
+/// The breach-response settings are internal (APPI 26; seed 003 Art. 13(2)).
+fn incidents_changed(old: &Policy, new: &Policy) -> Option<Change> {
+    (old.incidents != new.incidents).then(|| {
+        Change::new(
+            ChangeKind::IncidentsChanged,
+            "incidents",
+            "the preliminary-report target changed",
+            Action::RecordOnly,
+            "APPI 26; seed 003 Art. 13(2)",
         )
     })
 }

@@ -71,6 +71,9 @@ pub struct Policy {
     pub training: Option<Training>,
     #[serde(default)]
     pub refunds: Option<Refunds>,
+    /// Breach (漏えい等) response: the preliminary-report target (APPI 26; rule 8).
+    #[serde(default)]
+    pub incidents: Incidents,
     /// Statutory exceptions under which personal data may be used or provided without consent
     /// (APPI 18(3), 27(1); seed 000 Art. 7, seed 003 Arts. 9(3), 20(1)).
     #[serde(default)]
@@ -361,7 +364,8 @@ pub enum Action {
     Requests,
     /// Handle complaints.
     Complaints,
-    /// Report a breach (anyone) and manage incidents (manager).
+    /// Manage breach incidents (the manager, seed 003 Art. 13(2)); reporting one needs no
+    /// action: every staff member may (Art. 7(3)).
     Incidents,
     /// Run retention sweeps and disposal.
     Retention,
@@ -566,6 +570,32 @@ pub struct Training {
     /// Refuse access to personal values to staff whose training is overdue.
     #[serde(default)]
     pub block_when_overdue: bool,
+}
+
+/// Breach (漏えい等) response (seed 003 Arts. 7(3), 13(2); APPI 26, rules 7-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incidents {
+    /// Days within which the preliminary report (速報) to the PPC is due, the day the
+    /// organization became aware counted as day 1. Rule 8(1) says "promptly"; the PPC's
+    /// guidelines say about 3 to 5 days, so 1 to 5 is accepted and 5 is the default.
+    #[serde(default = "Incidents::default_preliminary_report_days")]
+    pub preliminary_report_days: u32,
+}
+
+impl Incidents {
+    pub const DEFAULT_PRELIMINARY_REPORT_DAYS: u32 = 5;
+    fn default_preliminary_report_days() -> u32 {
+        Self::DEFAULT_PRELIMINARY_REPORT_DAYS
+    }
+}
+
+impl Default for Incidents {
+    fn default() -> Self {
+        Incidents {
+            preliminary_report_days: Self::DEFAULT_PRELIMINARY_REPORT_DAYS,
+        }
+    }
 }
 
 /// A fee item of the school (seed 003 学費返還規定).

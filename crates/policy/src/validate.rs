@@ -459,6 +459,15 @@ pub fn validate(p: &Policy) -> Vec<Problem> {
         c.duration("training.interval", &t.interval);
     }
 
+    // APPI 26, rule 8(1): the preliminary report is due "promptly", about 3-5 days by the
+    // PPC's guidelines.
+    if !(1..=5).contains(&p.incidents.preliminary_report_days) {
+        c.add(
+            "incidents.preliminary_report_days",
+            "must be 1 to 5: the PPC expects the preliminary report within about 3 to 5 days of becoming aware (APPI 26, rule 8(1))",
+        );
+    }
+
     let mut kinds = HashSet::new();
     for e in &p.exceptions {
         if !kinds.insert(e.kind) {

@@ -135,7 +135,7 @@ fn json_problem(rej: &JsonRejection) -> Problem {
 
 /// serde messages such as `invalid type: string "x", expected …` can quote a value: drop quoted
 /// strings so no personal value is echoed.
-fn sanitize(msg: &str) -> String {
+pub(crate) fn sanitize(msg: &str) -> String {
     let mut out = String::new();
     let mut in_quote = false;
     for c in msg.chars() {

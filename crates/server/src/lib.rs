@@ -21,9 +21,11 @@ mod api;
 mod auth;
 mod complaints;
 mod error;
+mod incidents;
 mod metrics;
 mod openapi;
 mod provision;
+mod requests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,7 +88,9 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         .route("/audit", get(api::audit_log))
         .route("/audit/verify", post(api::audit_verify))
         .merge(provision::routes())
-        .merge(complaints::routes());
+        .merge(requests::routes())
+        .merge(complaints::routes())
+        .merge(incidents::routes());
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(openapi::document))

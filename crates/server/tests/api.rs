@@ -354,6 +354,36 @@ async fn consent_and_provision_over_http() {
     .await;
 }
 
+#[tokio::test]
+async fn a_disclosure_request_over_http() {
+    on_both(|s| async move {
+        let id = s.add().await;
+        let t = Some(s.clerk_token.as_str());
+        let r = s.post("/api/v1/requests", t, json!({"principal": id, "kind": "disclosure", "received_at": "2026-11-20T10:00:00+09:00", "lang": "en"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let o: Value = r.json().await.unwrap();
+        let rid = o["id"].as_str().unwrap().to_string();
+        assert_eq!(o["answer_by"], "2026-12-04");
+        let d = problem(s.post(&format!("/api/v1/requests/{rid}/fulfil"), t, json!(null)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.contains("identity is not verified"), "{d}");
+        let d = problem(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "palm"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("method: "), "{d}");
+        assert_eq!(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "email_code"})).await.status(), StatusCode::OK);
+        let r = s.http.post(s.url(&format!("/api/v1/requests/{rid}/fulfil?format=html"))).bearer_auth(&s.clerk_token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let page = r.text().await.unwrap();
+        assert!(page.contains("hoa@example.com") && page.contains("lang=\"en\""));
+        let list: Value = s.get("/api/v1/requests", t).await.json().await.unwrap();
+        assert_eq!(list[0]["status"], "fulfilled");
+        let letter = s.get(&format!("/api/v1/requests/{rid}/notice?lang=ja"), t).await.text().await.unwrap();
+        assert!(letter.contains("ご請求への対応結果について"), "{letter}");
+        let auditor = s.m.staff_token("kansa").await.unwrap().token;
+        problem(s.get("/api/v1/requests", Some(&auditor)).await, StatusCode::FORBIDDEN).await;
+    })
+    .await;
+}
+
 fn cookie_of(r: &reqwest::Response) -> String {
     let sc = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(

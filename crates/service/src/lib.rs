@@ -20,9 +20,11 @@ pub mod auth;
 pub mod complaint;
 pub mod demo;
 pub mod import;
+pub mod incident;
 pub mod policy;
 pub mod principal;
 pub mod provision;
+pub mod request;
 pub mod staff;
 
 use std::collections::HashMap;

@@ -582,6 +582,24 @@ impl Mamori {
     ) -> Result<Corrected> {
         self.require(actor, Action::Correct, "principal.correct")
             .await?;
+        let corrected = self
+            .apply_correction(&actor.login, id, fields, None)
+            .await?;
+        Ok(Corrected {
+            id: id.to_string(),
+            corrected,
+        })
+    }
+
+    /// Seal and store corrected values (seed 003 Art. 12; APPI 34 when a request asks). The
+    /// audit keeps keyed fingerprints of the old and new values, never the values.
+    pub(crate) async fn apply_correction(
+        &self,
+        by: &str,
+        id: &str,
+        fields: &[(String, String)],
+        request_id: Option<&str>,
+    ) -> Result<Vec<String>> {
         let principal = self.active_principal(id).await?;
         let policy = self.policy();
         let channel = policy.channel(&principal.channel).ok_or_else(|| {
@@ -624,20 +642,17 @@ impl Mamori {
             .write(
                 stmts,
                 vec![AuditDraft {
-                    actor: actor.login.clone(),
+                    actor: by.to_string(),
                     action: "principal.correct".into(),
                     principal_id: Some(id.to_string()),
                     categories: categories.clone(),
                     decision: "done".into(),
-                    detail: serde_json::json!({"before": before, "after": after}),
+                    detail: serde_json::json!({"before": before, "after": after, "request_id": request_id}),
                     ..Default::default()
                 }],
             )
             .await?;
-        Ok(Corrected {
-            id: id.to_string(),
-            corrected: categories,
-        })
+        Ok(categories)
     }
 }
 

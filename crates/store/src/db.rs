@@ -195,6 +195,10 @@ pub(crate) async fn connect(loc: &Location, max_connections: u32) -> Result<AnyP
                 .await?;
                 conn.execute("PRAGMA mamori_keys.journal_mode=WAL").await?;
                 conn.execute("PRAGMA mamori_keys.synchronous=FULL").await?;
+                // Erasure overwrites what it deletes, so a destroyed data key does not linger
+                // in free pages of the key store (crypto-shredding, seed 000 Art. 8-4).
+                conn.execute("PRAGMA secure_delete=ON").await?;
+                conn.execute("PRAGMA mamori_keys.secure_delete=ON").await?;
                 Ok(())
             })
         });
@@ -217,6 +221,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_sessions.sql")),
     (3, include_str!("../migrations/sqlite/0003_provision.sql")),
     (4, include_str!("../migrations/sqlite/0004_complaints.sql")),
+    (5, include_str!("../migrations/sqlite/0005_requests.sql")),
+    (6, include_str!("../migrations/sqlite/0006_incidents.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -226,6 +232,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/postgres/0004_complaints.sql"),
     ),
+    (5, include_str!("../migrations/postgres/0005_requests.sql")),
+    (6, include_str!("../migrations/postgres/0006_incidents.sql")),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

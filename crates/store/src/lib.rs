@@ -19,7 +19,9 @@ pub mod audit;
 pub mod complaints;
 pub mod crypto;
 pub mod db;
+pub mod incidents;
 mod provision;
+mod requests;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +34,7 @@ pub use audit::{AuditDraft, AuditEntry, Tamper, VerifyReport};
 pub use crypto::{Key32, Keys};
 pub use db::{Backend, Location, Stmt, Val};
 pub use provision::{ProvisionRow, ReviewRow};
+pub use requests::{DisposalRow, NewRequest, RequestRow};
 
 use crypto::AuditSigner;
 use writer::WriterHandle;

@@ -10,3 +10,4 @@ mod common;
 mod complaints;
 mod provision;
 mod registry;
+mod requests;
