@@ -9,6 +9,7 @@ mod complaint_cmd;
 mod incident_cmd;
 mod provision_cmd;
 mod request_cmd;
+mod retention_cmd;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -114,6 +115,25 @@ enum Command {
     /// Principals' requests: disclosure, correction, suspension, erasure, provision stop.
     #[command(subcommand)]
     Request(request_cmd::RequestCmd),
+    /// Retention sweeps: destroy what has passed its period.
+    #[command(subcommand)]
+    Retention(retention_cmd::RetentionCmd),
+    /// Disposal records.
+    #[command(subcommand)]
+    Disposals(retention_cmd::DisposalsCmd),
+    /// Back up the data (or, with --keys, the key store) to a file.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+        /// Back up the key store instead of the data (keep the two apart).
+        #[arg(long)]
+        keys: bool,
+    },
+    /// Restore a backup made by `mamori backup` (erased principals stay erased).
+    Restore { file: PathBuf },
+    /// The master key.
+    #[command(subcommand)]
+    Keys(retention_cmd::KeysCmd),
     /// Serve the HTTP API (and, later, the console and the portal).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -667,6 +687,15 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
         }
         Command::Recipient(cmd) => provision_cmd::recipient(&Mamori::open(&cfg).await?, cmd).await,
         Command::Request(cmd) => request_cmd::run(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Retention(cmd) => {
+            retention_cmd::retention(&Mamori::open(&cfg).await?, cmd, cli.json).await
+        }
+        Command::Disposals(cmd) => retention_cmd::disposals(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Backup { out, keys } => {
+            retention_cmd::backup(&Mamori::open(&cfg).await?, out, keys).await
+        }
+        Command::Restore { file } => retention_cmd::restore(&Mamori::open(&cfg).await?, file).await,
+        Command::Keys(cmd) => retention_cmd::keys(&Mamori::open(&cfg).await?, cmd).await,
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &cfg).await,
         Command::Complaint(cmd) => complaint_cmd::run(cmd, &cfg).await,
         Command::Incident(cmd) => incident_cmd::run(cmd, &cfg).await,

@@ -710,3 +710,237 @@ fn a_complaint_goes_from_open_to_written_notice_on_the_command_line() {
         "bad input stored nothing"
     );
 }
+
+/// `mamori` with `input` on standard input (facts JSON for `incident …`).
+fn incident_run(data: &Path, input: &str, args: &[&str]) -> Run {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
+    c.env_remove("MAMORI_MASTER_KEY")
+        .env_remove("MAMORI_DATABASE_URL")
+        .env("MAMORI_PASSWORD", "correct horse battery")
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn incident_assess_prints_the_fixed_json_shape_and_exits_2_naming_the_field() {
+    // Pure: no data folder, no --as. Known Thu 2026-04-30, intrusion (rule 7(iii)) of 1,001
+    // people: day 5 is Mon 05-04 (holiday) → Thu 05-07; day 60 is Sun 06-28 → Mon 06-29.
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("none");
+    let facts = r#"{"discovered_on": "2026-04-30", "principals_affected": 1001, "special_care_data": false,
+        "financial_damage_risk": false, "wrongful_purpose": true, "high_level_encryption": false}"#;
+    let r = incident_run(&nowhere, facts, &["--json", "incident", "assess"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"reportable": true, "grounds": ["wrongful_purpose", "over_1000_principals"],
+            "preliminary_due": "2026-05-07", "final_due": "2026-06-29", "notify_principals": true})
+    );
+    // Exactly 1,000 people and nothing else: not reportable, no final deadline.
+    let r = incident_run(
+        &nowhere,
+        &facts
+            .replace("1001", "1000")
+            .replace("\"wrongful_purpose\": true", "\"wrongful_purpose\": false"),
+        &["incident", "assess", "--json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["reportable"], false);
+    assert_eq!(r.json()["final_due"], serde_json::Value::Null);
+
+    let r = incident_run(
+        &nowhere,
+        "{\"discovered_on\": \"Taro\"",
+        &["incident", "assess"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("facts: not valid JSON"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("Taro"));
+    assert_eq!(r.stderr.lines().count(), 1);
+    let r = incident_run(
+        &nowhere,
+        &facts.replace("1001", "-5"),
+        &["incident", "assess"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("principals_affected: is negative"),
+        "{}",
+        r.stderr
+    );
+    let r = incident_run(
+        &nowhere,
+        &facts.replace("\"high_level_encryption\": false", "\"x\": 1"),
+        &["incident", "assess"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("facts: unknown key"), "{}", r.stderr);
+}
+
+#[test]
+fn an_incident_goes_from_a_clerks_report_to_closure_on_the_command_line() {
+    let (_dir, data) = init("tokyo-one", None);
+    let report = r#"{"discovered_on": "2026-04-30", "principals_affected": 2, "special_care_data": true,
+        "financial_damage_risk": false, "wrongful_purpose": false, "high_level_encryption": false,
+        "description": "健康診断書を誤送信した"}"#;
+    let r = incident_run(
+        &data,
+        report,
+        &["--json", "incident", "open", "--as", "sato"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.json()["grounds"],
+        serde_json::json!(["special_care_data"])
+    );
+
+    // The clerk may report but not manage (seed 003 Art. 13(2)).
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "incident",
+            "record",
+            &id,
+            "--as",
+            "sato",
+            "--step",
+            "containment",
+            "--text",
+            "x",
+        ],
+    );
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr
+            .starts_with("denied: role clerk may not manage incidents"),
+        "{}",
+        r.stderr
+    );
+
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "incident",
+            "record",
+            &id,
+            "--as",
+            "suzuki",
+            "--step",
+            "investigation",
+            "--text",
+            "宛先の選択誤り",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "incident", "record", &id, "--as", "suzuki", "--step", "lunch", "--text", "x",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("--step:"), "{}", r.stderr);
+
+    let out = data.parent().unwrap().join("report.html");
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "incident",
+            "report",
+            &id,
+            "--as",
+            "suzuki",
+            "--stage",
+            "preliminary",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("再発防止のための措置"));
+    assert!(html.contains("宛先の選択誤り"));
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json", "incident", "report", &id, "--as", "suzuki", "--stage", "final", "--lang",
+            "en",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 9);
+
+    let r = mamori(&data, None, &["incident", "close", &id, "--as", "suzuki"]);
+    assert_eq!(
+        r.code, 2,
+        "a reportable incident needs its final report first"
+    );
+    for args in [
+        vec![
+            "incident",
+            "submitted",
+            &id,
+            "--as",
+            "suzuki",
+            "--stage",
+            "final",
+            "--on",
+            "2026-05-01",
+        ],
+        vec![
+            "incident",
+            "notice",
+            &id,
+            "--as",
+            "suzuki",
+            "--record",
+            "inquiry-desk",
+            "--on",
+            "2026-05-01",
+        ],
+        vec!["incident", "close", &id, "--as", "suzuki"],
+    ] {
+        let r = mamori(&data, None, &args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    let r = mamori(
+        &data,
+        None,
+        &["--json", "incident", "list", "--as", "suzuki"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list = r.json();
+    assert_eq!(list[0]["status"], "closed");
+    assert_eq!(list[0]["final_submitted_on"], "2026-05-01");
+    assert_eq!(list[0]["overdue"], false);
+    let r = mamori(&data, None, &["incident", "list", "--as", "kansa"]);
+    assert_eq!(r.code, 3);
+}

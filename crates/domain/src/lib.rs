@@ -20,4 +20,5 @@ pub mod access;
 pub mod incident;
 pub mod provision;
 pub mod request;
+pub mod retention;
 pub mod values;

@@ -26,6 +26,7 @@ mod metrics;
 mod openapi;
 mod provision;
 mod requests;
+mod retention;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,6 +90,7 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         .route("/audit/verify", post(api::audit_verify))
         .merge(provision::routes())
         .merge(requests::routes())
+        .merge(retention::routes())
         .merge(complaints::routes())
         .merge(incidents::routes());
     Router::new()
@@ -144,7 +146,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 /// Serve until Ctrl-C or SIGTERM, finishing requests in flight (graceful shutdown).
 pub async fn serve(mamori: Mamori, addr: SocketAddr, opts: Options) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_on(mamori, listener, opts, shutdown_signal()).await
+    let sweeper = tokio::spawn(retention::daily(mamori.clone()));
+    let r = serve_on(mamori, listener, opts, shutdown_signal()).await;
+    sweeper.abort();
+    r
 }
 
 pub async fn serve_on(

@@ -741,3 +741,86 @@ async fn a_complaint_over_http_with_403_for_the_auditor_and_422_for_a_bad_time()
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_incident_over_http_from_report_to_closure_with_403_for_the_clerk() {
+    on_both(|s| async move {
+        let clerk = Some(s.clerk_token.as_str());
+        let boss_token = s.m.staff_token("boss").await.unwrap().token;
+        let boss = Some(boss_token.as_str());
+        let facts = json!({"discovered_on": "2026-04-30", "principals_affected": 1001, "special_care_data": false,
+            "financial_damage_risk": true, "wrongful_purpose": false, "high_level_encryption": false});
+
+        // Assess needs a sign-in; the shape is DESIGN.md's.
+        let d = problem(s.post("/api/v1/incidents/assess", None, facts.clone()).await, StatusCode::UNAUTHORIZED).await;
+        assert!(!d.is_empty());
+        let r = s.post("/api/v1/incidents/assess", clerk, facts.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"reportable": true, "grounds": ["financial_damage_risk", "over_1000_principals"],
+                   "preliminary_due": "2026-05-07", "final_due": "2026-05-29", "notify_principals": true})
+        );
+        let mut bad = facts.clone();
+        bad["principals_affected"] = json!(-1);
+        let d = problem(s.post("/api/v1/incidents/assess", clerk, bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("principals_affected:"), "{d}");
+
+        // The clerk reports; only the manager manages.
+        let mut body = facts.clone();
+        body["description"] = json!("会員名簿のファイルを誤って公開した");
+        let r = s.post("/api/v1/incidents", clerk, body).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let d = problem(s.get("/api/v1/incidents", clerk).await, StatusCode::FORBIDDEN).await;
+        assert!(d.contains("seed 003 Art. 13(2)"), "{d}");
+        let r = s
+            .post(&format!("/api/v1/incidents/{id}/steps"), boss, json!({"step": "investigation", "text": "公開設定の誤り"}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let p = s.add().await;
+        let r = s
+            .post(&format!("/api/v1/incidents/{id}/affected"), boss, json!({"principals": [p], "categories": ["name", "email"]}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["registered_principals"], 1);
+        let d = problem(
+            s.post(&format!("/api/v1/incidents/{id}/affected"), boss, json!({"principals": ["p_nobody"]})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.starts_with("principal: there is no principal p_nobody"), "{d}");
+
+        let r = s.get(&format!("/api/v1/incidents/{id}/report?stage=preliminary&lang=ja"), boss).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("その他参考となる事項"));
+        let r = s.get(&format!("/api/v1/incidents/{id}/report?stage=final&format=json"), boss).await;
+        assert_eq!(r.json::<Value>().await.unwrap()["items"].as_array().unwrap().len(), 9);
+        let r = s.get(&format!("/api/v1/incidents/{id}/notice?lang=en"), boss).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("Notice about a leak"));
+
+        let d = problem(s.post(&format!("/api/v1/incidents/{id}/close"), boss, json!({})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.contains("final report"), "{d}");
+        for (path, body) in [
+            ("submitted", json!({"stage": "final", "on": "2026-05-01"})),
+            ("notice", json!({"method": "publication", "on": "2026-05-01", "text": "ウェブサイトで公表"})),
+            ("close", json!({})),
+        ] {
+            let r = s.post(&format!("/api/v1/incidents/{id}/{path}"), boss, body).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+        }
+        let r = s.get(&format!("/api/v1/incidents/{id}"), boss).await;
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["status"], "closed");
+        assert_eq!(v["description"], "会員名簿のファイルを誤って公開した");
+        let r = s.get("/api/v1/incidents?overdue=true", boss).await;
+        assert_eq!(r.json::<Value>().await.unwrap(), json!([]));
+        let r = s.get("/api/openapi.json", None).await;
+        let doc: Value = r.json().await.unwrap();
+        assert!(doc["paths"]["/api/v1/incidents/{id}/report"].is_object());
+    })
+    .await;
+}

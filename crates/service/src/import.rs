@@ -60,7 +60,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str)> {
 struct Pending {
     id: String,
     dk: mamori_store::Key32,
-    wrapped: Vec<u8>,
+    wrapped: mamori_store::Wrapped,
     fingerprint: Vec<u8>,
     checked: Vec<(String, mamori_domain::values::Checked)>,
     special: Vec<String>,
@@ -249,7 +249,7 @@ impl Mamori {
         if batch.is_empty() {
             return Ok(());
         }
-        let keys: Vec<(String, Vec<u8>)> = batch
+        let keys: Vec<(String, mamori_store::Wrapped)> = batch
             .iter()
             .map(|p| (p.id.clone(), p.wrapped.clone()))
             .collect();

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod principal;
 pub mod provision;
 pub mod request;
+pub mod retention;
 pub mod staff;
 
 use std::collections::HashMap;

@@ -12,8 +12,9 @@
 //!   decryption.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+use std::time::SystemTime;
 
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{AeadCore, KeyInit, XChaCha20Poly1305, XNonce};
@@ -100,19 +101,51 @@ pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, StoreError> {
         .map_err(|e| StoreError::Unavailable(format!("cannot read {}: {e}", path.display())))
 }
 
-/// The keys derived from the master key. Never serialized, zeroized on drop.
+/// A data key wrapped under a KEK, with that KEK's id (stored beside it in the key store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrapped {
+    pub bytes: Vec<u8>,
+    pub kek_id: String,
+}
+
+/// One key-encryption key (derived from one master key) and its id.
+#[derive(Clone)]
+struct Kek {
+    id: String,
+    key: Key32,
+}
+
+fn derive_kek(hex_text: &str, what: &str) -> Result<Kek, StoreError> {
+    let master = parse_key_hex(hex_text, what)?;
+    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"mamori"), master.as_ref());
+    let mut kek = Zeroizing::new([0u8; 32]);
+    hk.expand(b"mamori key-encryption key v1", kek.as_mut())
+        .map_err(|_| StoreError::Crypto("key derivation failed".into()))?;
+    let id = sha256_hex(kek.as_ref()).get(..16).unwrap_or("").to_string();
+    Ok(Kek { id, key: kek })
+}
+
+/// The keys: the key-encryption keys known (the master key's, and during a rotation the next
+/// one's), the blind-index key (random, kept wrapped in the key store so that rotating the
+/// master key leaves every blind index valid), and the cache of unwrapped data keys. Never
+/// serialized, zeroized on drop.
 pub struct Keys {
-    kek: Key32,
-    kek_id: String,
-    blind: Key32,
+    /// The KEK new data keys are wrapped with.
+    primary: RwLock<Kek>,
+    /// Every KEK that may have wrapped a stored key (by id).
+    ring: RwLock<Vec<Kek>>,
+    blind: RwLock<Option<Key32>>,
     cache: Mutex<HashMap<String, Key32>>,
     cache_capacity: usize,
+    /// The data folder whose key files are watched, and the files' last seen stamps.
+    #[allow(clippy::type_complexity)]
+    watch: Mutex<Option<(PathBuf, Option<(Option<SystemTime>, Option<SystemTime>)>)>>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
-            .field("kek_id", &self.kek_id)
+            .field("kek_id", &self.kek_id())
             .finish_non_exhaustive()
     }
 }
@@ -124,50 +157,202 @@ impl Keys {
     }
 
     pub fn from_master_hex(hex_text: &str, what: &str) -> Result<Keys, StoreError> {
-        let master = parse_key_hex(hex_text, what)?;
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"mamori"), master.as_ref());
-        let mut kek = Zeroizing::new([0u8; 32]);
-        let mut blind = Zeroizing::new([0u8; 32]);
-        hk.expand(b"mamori key-encryption key v1", kek.as_mut())
-            .and_then(|_| hk.expand(b"mamori blind index v1", blind.as_mut()))
-            .map_err(|_| StoreError::Crypto("key derivation failed".into()))?;
-        let kek_id = sha256_hex(kek.as_ref()).get(..16).unwrap_or("").to_string();
-        Ok(Keys {
-            kek,
-            kek_id,
-            blind,
+        let kek = derive_kek(hex_text, what)?;
+        let keys = Keys {
+            primary: RwLock::new(kek.clone()),
+            ring: RwLock::new(vec![kek]),
+            blind: RwLock::new(None),
             cache: Mutex::new(HashMap::new()),
             cache_capacity: 100_000,
-        })
+            watch: Mutex::new(None),
+        };
+        // Until the store hands in the stored blind-index key, a derived one (unit tests).
+        let derived = {
+            let master = parse_key_hex(hex_text, what)?;
+            let hk = hkdf::Hkdf::<Sha256>::new(Some(b"mamori"), master.as_ref());
+            let mut b = Zeroizing::new([0u8; 32]);
+            hk.expand(b"mamori blind index v1", b.as_mut())
+                .map_err(|_| StoreError::Crypto("key derivation failed".into()))?;
+            b
+        };
+        keys.set_blind_key(derived);
+        Ok(keys)
     }
 
-    pub fn kek_id(&self) -> &str {
-        &self.kek_id
+    /// The id of the KEK new keys are wrapped with.
+    pub fn kek_id(&self) -> String {
+        self.primary
+            .read()
+            .map(|k| k.id.clone())
+            .unwrap_or_default()
     }
 
-    /// A fresh data key for a principal, and its wrapped form for the key store.
-    pub fn new_data_key(&self, principal_id: &str) -> Result<(Key32, Vec<u8>), StoreError> {
+    /// Learn another master key (a rotation's next one); `primary` makes it the one new keys
+    /// are wrapped with. Returns its KEK id.
+    pub fn add_master_hex(
+        &self,
+        hex_text: &str,
+        what: &str,
+        primary: bool,
+    ) -> Result<String, StoreError> {
+        let kek = derive_kek(hex_text, what)?;
+        let id = kek.id.clone();
+        if let Ok(mut ring) = self.ring.write()
+            && !ring.iter().any(|k| k.id == id)
+        {
+            ring.push(kek.clone());
+        }
+        if primary && let Ok(mut p) = self.primary.write() {
+            *p = kek;
+        }
+        Ok(id)
+    }
+
+    /// Forget every KEK but the primary (the end of a rotation).
+    pub fn keep_only_primary(&self) {
+        let id = self.kek_id();
+        if let Ok(mut ring) = self.ring.write() {
+            ring.retain(|k| k.id == id);
+        }
+    }
+
+    pub fn knows(&self, kek_id: &str) -> bool {
+        self.ring
+            .read()
+            .is_ok_and(|r| r.iter().any(|k| k.id == kek_id))
+    }
+
+    fn kek(&self, kek_id: &str) -> Option<Key32> {
+        self.ring
+            .read()
+            .ok()
+            .and_then(|r| r.iter().find(|k| k.id == kek_id).map(|k| k.key.clone()))
+    }
+
+    pub fn set_blind_key(&self, key: Key32) {
+        if let Ok(mut b) = self.blind.write() {
+            *b = Some(key);
+        }
+    }
+
+    /// A secret (such as the blind-index key) wrapped under the primary KEK.
+    pub fn wrap_secret(&self, name: &str, secret: &Key32) -> Result<(Vec<u8>, String), StoreError> {
+        let p = self
+            .primary
+            .read()
+            .map_err(|_| StoreError::Crypto("key ring unavailable".into()))?
+            .clone();
+        Ok((seal_with(&p.key, secret.as_ref(), &secret_aad(name))?, p.id))
+    }
+
+    pub fn unwrap_secret(
+        &self,
+        name: &str,
+        wrapped: &[u8],
+        kek_id: &str,
+    ) -> Result<Key32, StoreError> {
+        let kek = self
+            .kek(kek_id)
+            .ok_or_else(|| StoreError::Crypto(format!("the secret {name} is wrapped under a master key this process does not have ({kek_id})")))?;
+        to_key32(open_with(&kek, wrapped, &secret_aad(name)).map_err(|_| {
+            StoreError::Crypto(format!(
+                "the secret {name} does not open with the master key"
+            ))
+        })?)
+        .ok_or_else(|| StoreError::Crypto(format!("the secret {name} has the wrong length")))
+    }
+
+    /// A fresh random key (the blind-index key of a new data folder).
+    pub fn random_secret() -> Key32 {
+        random_key()
+    }
+
+    /// A fresh data key for a principal (or a request, complaint, incident), and its wrapped
+    /// form for the key store. During a master-key rotation by another process, the next master
+    /// key is picked up first, so no key is wrapped under one about to be destroyed.
+    pub fn new_data_key(&self, principal_id: &str) -> Result<(Key32, Wrapped), StoreError> {
+        self.follow_rotation();
         let dk = random_key();
-        let wrapped = seal_with(&self.kek, dk.as_ref(), &wrap_aad(principal_id))?;
-        Ok((dk, wrapped))
+        let p = self
+            .primary
+            .read()
+            .map_err(|_| StoreError::Crypto("key ring unavailable".into()))?
+            .clone();
+        let bytes = seal_with(&p.key, dk.as_ref(), &wrap_aad(principal_id))?;
+        Ok((
+            dk,
+            Wrapped {
+                bytes,
+                kek_id: p.id,
+            },
+        ))
     }
 
-    pub fn unwrap_data_key(&self, principal_id: &str, wrapped: &[u8]) -> Result<Key32, StoreError> {
-        let plain = Zeroizing::new(
-            open_with(&self.kek, wrapped, &wrap_aad(principal_id)).map_err(|_| {
+    /// Watch the master key files of a data folder (key-file mode) for rotations.
+    pub fn watch(&self, data_dir: &Path) {
+        if let Ok(mut w) = self.watch.lock() {
+            *w = Some((data_dir.to_path_buf(), None));
+        }
+    }
+
+    /// If a rotation is under way (`master.key.new`) or finished (`master.key` changed), adopt
+    /// the new master key as primary. Costs two `stat`s when nothing changed.
+    pub fn follow_rotation(&self) {
+        let Ok(mut w) = self.watch.lock() else { return };
+        let Some((dir, seen)) = w.as_mut() else {
+            return;
+        };
+        let next = dir.join("master.key.new");
+        let cur = dir.join("master.key");
+        let stamp = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let now = (stamp(&next), stamp(&cur));
+        if *seen == Some(now) {
+            return;
+        }
+        *seen = Some(now);
+        let file = if now.0.is_some() { next } else { cur };
+        if let Ok(text) = read_secret_file(&file) {
+            let _ = self.add_master_hex(&text, "master key", true);
+        }
+    }
+
+    /// Wrap an existing data key under the primary KEK (rotation).
+    pub fn rewrap(&self, principal_id: &str, dk: &Key32) -> Result<(Vec<u8>, String), StoreError> {
+        let p = self
+            .primary
+            .read()
+            .map_err(|_| StoreError::Crypto("key ring unavailable".into()))?
+            .clone();
+        Ok((
+            seal_with(&p.key, dk.as_ref(), &wrap_aad(principal_id))?,
+            p.id,
+        ))
+    }
+
+    /// Unwrap a data key with the KEK that wrapped it (`kek_id` as stored beside it).
+    pub fn unwrap_data_key(
+        &self,
+        principal_id: &str,
+        wrapped: &[u8],
+        kek_id: &str,
+    ) -> Result<Key32, StoreError> {
+        let kek = self.kek(kek_id).ok_or_else(|| {
+            StoreError::Crypto(format!(
+                "the data key of principal {principal_id} is wrapped under a master key this process does not have ({kek_id})"
+            ))
+        })?;
+        let plain = Zeroizing::new(open_with(&kek, wrapped, &wrap_aad(principal_id)).map_err(
+            |_| {
                 StoreError::Crypto(format!(
                     "the data key of principal {principal_id} does not open with this master key"
                 ))
-            })?,
-        );
-        let mut k = Zeroizing::new([0u8; 32]);
-        if plain.len() != 32 {
-            return Err(StoreError::Crypto(format!(
+            },
+        )?);
+        to_key32(plain.to_vec()).ok_or_else(|| {
+            StoreError::Crypto(format!(
                 "the data key of principal {principal_id} has the wrong length"
-            )));
-        }
-        k.copy_from_slice(&plain);
-        Ok(k)
+            ))
+        })
     }
 
     /// Cached data keys: a read costs one AEAD open, not a key unwrap. Evicted keys are zeroized
@@ -196,7 +381,13 @@ impl Keys {
 
     /// The keyed blind index of a normalized value of a category.
     pub fn blind_index(&self, category: &str, normalized: &str) -> Vec<u8> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.blind.as_ref())
+        let key = self
+            .blind
+            .read()
+            .ok()
+            .and_then(|b| b.clone())
+            .unwrap_or_default();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
             .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
         mac.update(category.as_bytes());
         mac.update(&[0]);
@@ -208,6 +399,20 @@ impl Keys {
     pub fn fingerprint(&self, data: &[u8]) -> Vec<u8> {
         self.blind_index("fingerprint", &hex::encode(Sha256::digest(data)))
     }
+}
+
+fn to_key32(v: Vec<u8>) -> Option<Key32> {
+    let v = Zeroizing::new(v);
+    let mut k = Zeroizing::new([0u8; 32]);
+    if v.len() != 32 {
+        return None;
+    }
+    k.copy_from_slice(&v);
+    Some(k)
+}
+
+fn secret_aad(name: &str) -> Vec<u8> {
+    format!("mamori/secret/v1|{name}").into_bytes()
 }
 
 fn wrap_aad(principal_id: &str) -> Vec<u8> {
@@ -302,6 +507,7 @@ mod tests {
     fn a_sealed_value_opens_only_with_its_own_associated_data() {
         let k = keys();
         let (dk, wrapped) = k.new_data_key("p1").unwrap();
+        let wrapped = wrapped.bytes;
         let sealed = seal_with(&dk, b"Yamada Taro", &field_aad("p1", "r1", "name")).unwrap();
         assert_eq!(
             open_with(&dk, &sealed, &field_aad("p1", "r1", "name")).unwrap(),
@@ -309,9 +515,12 @@ mod tests {
         );
         assert!(open_with(&dk, &sealed, &field_aad("p2", "r1", "name")).is_err());
         assert!(open_with(&dk, &sealed, &field_aad("p1", "r1", "email")).is_err());
-        let again = k.unwrap_data_key("p1", &wrapped).unwrap();
+        let again = k.unwrap_data_key("p1", &wrapped, &k.kek_id()).unwrap();
         assert_eq!(again.as_ref(), dk.as_ref());
-        let err = k.unwrap_data_key("p2", &wrapped).unwrap_err().to_string();
+        let err = k
+            .unwrap_data_key("p2", &wrapped, &k.kek_id())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("principal p2"), "{err}");
     }
 

@@ -261,6 +261,11 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Stor
         )
         .await?;
         conn.execute(keys_sql).await?;
+        conn.execute(match backend {
+            Backend::Sqlite => "CREATE TABLE IF NOT EXISTS mamori_keys.secrets (name TEXT PRIMARY KEY, wrapped BLOB NOT NULL, kek_id TEXT NOT NULL)",
+            Backend::Postgres => "CREATE TABLE IF NOT EXISTS mamori_keys.secrets (name TEXT PRIMARY KEY, wrapped BYTEA NOT NULL, kek_id TEXT NOT NULL)",
+        })
+        .await?;
         let done: Vec<AnyRow> = sqlx::query("SELECT version FROM schema_migrations")
             .fetch_all(&mut *conn)
             .await?;

@@ -16,12 +16,15 @@
 )]
 
 pub mod audit;
+pub mod backup;
 pub mod complaints;
 pub mod crypto;
 pub mod db;
 pub mod incidents;
 mod provision;
 mod requests;
+mod retention;
+pub mod rotation;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +34,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 pub use audit::{AuditDraft, AuditEntry, Tamper, VerifyReport};
-pub use crypto::{Key32, Keys};
+pub use crypto::{Key32, Keys, Wrapped};
 pub use db::{Backend, Location, Stmt, Val};
 pub use provision::{ProvisionRow, ReviewRow};
 pub use requests::{DisposalRow, NewRequest, RequestRow};
@@ -43,6 +46,13 @@ pub const MASTER_KEY_FILE: &str = "master.key";
 pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
 pub const HEAD_FILE: &str = "audit-head.json";
 pub const MASTER_KEY_ENV: &str = "MAMORI_MASTER_KEY";
+/// The next master key while a rotation is under way.
+pub const MASTER_KEY_NEXT_FILE: &str = "master.key.new";
+
+/// Whether the master key comes from `MAMORI_MASTER_KEY` rather than the key file.
+pub fn master_from_env() -> bool {
+    std::env::var(MASTER_KEY_ENV).is_ok_and(|v| !v.trim().is_empty())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -224,14 +234,23 @@ impl Store {
         db::migrate(&pool, loc.backend).await?;
         let signer = Arc::new(signer);
         let writer = WriterHandle::start(pool.clone(), signer.clone(), data_dir.join(HEAD_FILE));
-        Ok(Store {
+        if !master_from_env() {
+            keys.watch(data_dir);
+            // A rotation interrupted by a crash: both key files exist; know both.
+            if let Ok(next) = crypto::read_secret_file(&data_dir.join(MASTER_KEY_NEXT_FILE)) {
+                keys.add_master_hex(&next, MASTER_KEY_NEXT_FILE, true)?;
+            }
+        }
+        let store = Store {
             pool,
             backend: loc.backend,
             writer,
             keys: Arc::new(keys),
             signer,
             data_dir: data_dir.to_path_buf(),
-        })
+        };
+        store.load_blind_key().await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -461,11 +480,11 @@ impl Store {
 
     /// Store a new principal's wrapped data key in the key store. Done before the data itself:
     /// a key without data is harmless, data without a key would be lost.
-    pub async fn put_data_key(&self, principal_id: &str, wrapped: &[u8]) -> Result<()> {
+    pub async fn put_data_key(&self, principal_id: &str, wrapped: &crypto::Wrapped) -> Result<()> {
         sqlx::query("INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(principal_id)
-            .bind(wrapped)
-            .bind(self.keys.kek_id())
+            .bind(wrapped.bytes.as_slice())
+            .bind(wrapped.kek_id.as_str())
             .bind(now_string())
             .execute(&self.pool)
             .await?;
@@ -473,14 +492,14 @@ impl Store {
     }
 
     /// Store many wrapped data keys in one transaction (import).
-    pub async fn put_data_keys(&self, keys: &[(String, Vec<u8>)]) -> Result<()> {
+    pub async fn put_data_keys(&self, keys: &[(String, crypto::Wrapped)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let now = now_string();
         for (id, wrapped) in keys {
             sqlx::query("INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(id.as_str())
-                .bind(wrapped.as_slice())
-                .bind(self.keys.kek_id())
+                .bind(wrapped.bytes.as_slice())
+                .bind(wrapped.kek_id.as_str())
                 .bind(now.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -489,24 +508,60 @@ impl Store {
         Ok(())
     }
 
-    /// The principal's data key, from the cache or unwrapped from the key store.
+    /// The principal's data key, from the cache or unwrapped from the key store with the KEK
+    /// that wrapped it (a key rewrapped by a rotation in another process is followed).
     pub async fn data_key(&self, principal_id: &str) -> Result<Key32> {
         if let Some(k) = self.keys.cached(principal_id) {
             return Ok(k);
         }
-        let row = sqlx::query("SELECT wrapped FROM mamori_keys.data_keys WHERE principal_id = $1")
-            .bind(principal_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT wrapped, kek_id FROM mamori_keys.data_keys WHERE principal_id = $1",
+        )
+        .bind(principal_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else {
             return Err(StoreError::NotFound(format!(
                 "principal {principal_id} has no data key: their data was erased"
             )));
         };
         let wrapped: Vec<u8> = row.try_get(0)?;
-        let k = self.keys.unwrap_data_key(principal_id, &wrapped)?;
+        let kek_id: String = row.try_get(1)?;
+        if !self.keys.knows(&kek_id) {
+            self.keys.follow_rotation();
+        }
+        let k = self.keys.unwrap_data_key(principal_id, &wrapped, &kek_id)?;
         self.keys.remember(principal_id, &k);
         Ok(k)
+    }
+
+    /// The blind-index key: random, kept wrapped in the key store, so rotating the master key
+    /// leaves every blind index and import fingerprint valid.
+    async fn load_blind_key(&self) -> Result<()> {
+        let select = "SELECT wrapped, kek_id FROM mamori_keys.secrets WHERE name = 'blind_index'";
+        let row = sqlx::query(select).fetch_optional(&self.pool).await?;
+        let row = match row {
+            Some(r) => r,
+            None => {
+                let (wrapped, kek_id) = self
+                    .keys
+                    .wrap_secret("blind_index", &Keys::random_secret())?;
+                sqlx::query("INSERT INTO mamori_keys.secrets (name, wrapped, kek_id) VALUES ('blind_index', $1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(wrapped)
+                    .bind(kek_id)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(select).fetch_one(&self.pool).await?
+            }
+        };
+        let wrapped: Vec<u8> = row.try_get(0)?;
+        let kek_id: String = row.try_get(1)?;
+        if !self.keys.knows(&kek_id) {
+            self.keys.follow_rotation();
+        }
+        let key = self.keys.unwrap_secret("blind_index", &wrapped, &kek_id)?;
+        self.keys.set_blind_key(key);
+        Ok(())
     }
 
     pub fn insert_principal(id: &str, channel: &str, policy_version: &str, at: &str) -> Stmt {

@@ -192,19 +192,7 @@ impl Store {
             Stmt::new("DELETE FROM fields WHERE principal_id = $1", vec![principal_id.into()]),
             Stmt::new("DELETE FROM blind_index WHERE principal_id = $1", vec![principal_id.into()]),
             Stmt::new("DELETE FROM import_rows WHERE principal_id = $1", vec![principal_id.into()]),
-            Stmt::new(
-                "INSERT INTO disposals (id, principal_id, categories, fields, at, rule, request_id, by_login) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                vec![
-                    disposal.disposal_id.as_str().into(),
-                    principal_id.into(),
-                    disposal.categories.join(",").into(),
-                    disposal.fields.into(),
-                    disposal.at.as_str().into(),
-                    disposal.rule.as_str().into(),
-                    disposal.request_id.clone().into(),
-                    disposal.by.as_str().into(),
-                ],
-            ),
+            Store::insert_disposal(disposal),
         ]
     }
 

@@ -13,6 +13,8 @@ pub struct Env {
     _dir: tempfile::TempDir,
     pub dir: std::path::PathBuf,
     pub backend: &'static str,
+    /// The PostgreSQL URL of this test's database (None on SQLite).
+    pub url: Option<String>,
 }
 
 pub async fn setup(preset: &str, url: Option<String>) -> Env {
@@ -40,6 +42,7 @@ pub async fn setup(preset: &str, url: Option<String>) -> Env {
         _dir: dir,
         dir: data,
         backend: if url.is_some() { "postgres" } else { "sqlite" },
+        url: url.clone(),
     }
 }
 
@@ -103,4 +106,23 @@ pub fn bad_input(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
 
 pub async fn principals(e: &Env) -> i64 {
     e.m.status().await.unwrap()["principals"].as_i64().unwrap()
+}
+
+/// Files under `dir` whose bytes contain `needle` (plaintext scans of the data folder).
+pub fn scan_dir(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            found.extend(scan_dir(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            found.push(p.display().to_string());
+        }
+    }
+    found
 }

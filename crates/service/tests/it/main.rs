@@ -8,6 +8,8 @@
 
 mod common;
 mod complaints;
+mod incidents;
 mod provision;
 mod registry;
 mod requests;
+mod retention;

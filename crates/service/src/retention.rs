@@ -1,0 +1,373 @@
+//! Retention sweeps, backups and restores (seed 000 Art. 8-4; seed 003 Arts. 12(2)(4), 16;
+//! APPI 29(2) for provision records).
+//!
+//! `retention sweep` finds what has passed its retention period under the policy in effect and
+//! destroys it: a principal whose channel period has passed is erased (crypto-shredding, with a
+//! disposal record); a field whose category has a shorter period of its own is removed alone;
+//! provision records past their keeping period are purged. It works in pages, each commit with
+//! its audit entries, so it can be rerun after a crash and finishes what was left: an erased
+//! principal whose key survived a crash has it destroyed on the next run.
+
+use jiff::Timestamp;
+use mamori_domain::retention::{self as rules, Verdict};
+use mamori_policy::{Action, Policy};
+use mamori_store::crypto::random_hex;
+use mamori_store::{AuditDraft, DisposalRow, PrincipalRow, Store};
+use serde::Serialize;
+
+use crate::{Actor, Mamori, Result, ServiceError};
+
+const PAGE: i64 = 500;
+pub const SYSTEM: &str = "system";
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldsRemoved {
+    pub principal_id: String,
+    pub categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Held {
+    pub principal_id: String,
+    pub reason: String,
+}
+
+/// DESIGN.md: `retention sweep` → `{"destroyed": [principal ids], ...}`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SweepReport {
+    pub now: String,
+    pub dry_run: bool,
+    pub examined: u64,
+    pub destroyed: Vec<String>,
+    pub fields_removed: Vec<FieldsRemoved>,
+    pub held: Vec<Held>,
+    pub provision_records_purged: i64,
+    /// Keys of already-erased principals destroyed now (a crash between the two steps).
+    pub keys_destroyed: Vec<String>,
+}
+
+fn parse_ts(s: &str, what: &str) -> Result<Timestamp> {
+    s.parse::<Timestamp>()
+        .map_err(|_| ServiceError::Failed(format!("stored {what} \"{s}\" is not a time")))
+}
+
+impl Mamori {
+    /// What the sweep would do with one principal at `now`.
+    async fn sweep_verdict(
+        &self,
+        policy: &Policy,
+        p: &PrincipalRow,
+        now: Timestamp,
+    ) -> Result<Verdict> {
+        let tz = mamori_calendar::japan_tz();
+        // The period the policy in effect sets; a channel it no longer has keeps the period of
+        // the version the principal was told.
+        let channel = policy
+            .channel(&p.channel)
+            .cloned()
+            .or_else(|| {
+                self.policy_at(&p.policy_version)
+                    .channel(&p.channel)
+                    .cloned()
+            })
+            .ok_or_else(|| {
+                ServiceError::Failed(format!(
+                    "channel {} of principal {} is in no policy",
+                    p.channel, p.id
+                ))
+            })?;
+        let period = mamori_policy::parse_duration(&channel.retention).map_err(|e| {
+            ServiceError::Failed(format!("channels[{}].retention: {e}", channel.id))
+        })?;
+        let expires = rules::principal_expires_at(
+            parse_ts(&p.created_at, "created_at")?,
+            parse_ts(&p.last_activity_at, "last_activity_at")?,
+            channel.retention_from,
+            period,
+            &tz,
+        )
+        .ok_or_else(|| {
+            ServiceError::Failed(format!("the retention of principal {} overflows", p.id))
+        })?;
+        let expired = rules::is_expired(expires, now);
+        let mut fields = Vec::new();
+        if !expired {
+            for f in self.store.fields(&p.id).await? {
+                let Some(period) = policy
+                    .category(&f.category)
+                    .and_then(|c| c.retention.as_deref())
+                    .and_then(|r| mamori_policy::parse_duration(r).ok())
+                else {
+                    continue;
+                };
+                let updated = parse_ts(&f.updated_at, "updated_at")?;
+                if rules::expires_at(updated, period, &tz)
+                    .is_some_and(|e| rules::is_expired(e, now))
+                {
+                    fields.push(f.category);
+                }
+            }
+        }
+        let open = if expired || !fields.is_empty() {
+            self.store.open_request_of(&p.id).await?
+        } else {
+            None
+        };
+        Ok(rules::verdict(expired, fields, open.as_deref()))
+    }
+
+    /// `mamori retention sweep [--now TIME] [--dry-run]`. `actor` is `None` for the server's
+    /// daily run (recorded as `system`).
+    pub async fn retention_sweep(
+        &self,
+        actor: Option<&Actor>,
+        now: Option<&str>,
+        dry_run: bool,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<SweepReport> {
+        let by = match actor {
+            Some(a) => {
+                self.require(a, Action::Retention, "retention.sweep")
+                    .await?;
+                a.login.clone()
+            }
+            None => SYSTEM.to_string(),
+        };
+        let now = match now {
+            Some(t) => crate::complaint::parse_time_arg(t, "--now")?,
+            None => Timestamp::now(),
+        };
+        let policy = self.policy();
+        let mut report = SweepReport {
+            now: mamori_calendar::format_jst(now),
+            dry_run,
+            ..Default::default()
+        };
+        // Finish what a crash interrupted: erased principals whose key survived.
+        for id in self.store.keys_of_erased().await? {
+            if !dry_run {
+                self.store.destroy_data_key(&id).await?;
+            }
+            report.keys_destroyed.push(id);
+        }
+        let mut after = String::new();
+        loop {
+            let page = self.store.active_principals_page(&after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id.clone();
+            for p in &page {
+                report.examined += 1;
+                match self.sweep_verdict(&policy, p, now).await? {
+                    Verdict::Keep => {}
+                    Verdict::Held { reason } => report.held.push(Held {
+                        principal_id: p.id.clone(),
+                        reason,
+                    }),
+                    Verdict::Erase => {
+                        if !dry_run {
+                            let rule = format!(
+                                "retention:{} {}",
+                                p.channel,
+                                policy
+                                    .channel(&p.channel)
+                                    .map_or("", |c| c.retention.as_str())
+                            );
+                            self.erase_principal(&by, &p.id, &rule, None).await?;
+                        }
+                        report.destroyed.push(p.id.clone());
+                    }
+                    Verdict::RemoveFields(categories) => {
+                        if !dry_run {
+                            self.remove_expired_fields(&by, &p.id, &categories).await?;
+                        }
+                        report.fields_removed.push(FieldsRemoved {
+                            principal_id: p.id.clone(),
+                            categories,
+                        });
+                    }
+                }
+            }
+            progress(report.examined);
+        }
+        let today = now.to_zoned(mamori_calendar::japan_tz()).date().to_string();
+        report.provision_records_purged = self.store.expired_provision_records(&today).await?;
+        let mut stmts = Vec::new();
+        if !dry_run && report.provision_records_purged > 0 {
+            stmts.push(Store::purge_provision_records(&today));
+        }
+        self.store
+            .write(
+                stmts,
+                vec![AuditDraft {
+                    actor: by,
+                    action: if dry_run {
+                        "retention.dry_run".into()
+                    } else {
+                        "retention.sweep".into()
+                    },
+                    decision: "done".into(),
+                    detail: serde_json::json!({
+                        "now": report.now,
+                        "examined": report.examined,
+                        "destroyed": report.destroyed.len(),
+                        "fields_removed": report.fields_removed.len(),
+                        "held": report.held.len(),
+                        "provision_records_purged": report.provision_records_purged,
+                    }),
+                    ..Default::default()
+                }],
+            )
+            .await?;
+        Ok(report)
+    }
+
+    async fn remove_expired_fields(
+        &self,
+        by: &str,
+        principal_id: &str,
+        categories: &[String],
+    ) -> Result<()> {
+        let d = DisposalRow {
+            disposal_id: format!("d_{}", random_hex(8)),
+            principal_id: principal_id.into(),
+            categories: categories.to_vec(),
+            fields: categories.len() as i64,
+            at: mamori_store::now_string(),
+            rule: "retention:field (category period)".into(),
+            request_id: None,
+            by: by.into(),
+        };
+        let mut stmts: Vec<_> = categories
+            .iter()
+            .flat_map(|c| Store::remove_field_statements(principal_id, c))
+            .collect();
+        stmts.push(Store::insert_disposal(&d));
+        self.store
+            .write(
+                stmts,
+                vec![AuditDraft {
+                    actor: by.into(),
+                    action: "principal.dispose_fields".into(),
+                    principal_id: Some(principal_id.into()),
+                    categories: categories.to_vec(),
+                    decision: "done".into(),
+                    detail: serde_json::json!({"disposal_id": d.disposal_id}),
+                    ..Default::default()
+                }],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Disposal records (no values): what was destroyed, when, by which rule.
+    pub async fn disposals(
+        &self,
+        actor: &Actor,
+        principal: Option<&str>,
+    ) -> Result<Vec<DisposalRow>> {
+        let may = [Action::Retention, Action::Audit, Action::Requests]
+            .iter()
+            .any(|a| actor.role.actions.contains(a));
+        if !may {
+            self.require(actor, Action::Retention, "disposals.list")
+                .await?;
+        }
+        Ok(self.store.disposals(principal).await?)
+    }
+
+    /// `mamori backup --out FILE [--keys]`: the data (or, with `keys`, the key store) as a
+    /// portable file; both backends.
+    pub async fn backup(
+        &self,
+        out: &std::path::Path,
+        keys: bool,
+    ) -> Result<mamori_store::backup::BackupReport> {
+        let r = self.store.backup(out, keys).await?;
+        self.store
+            .audit(vec![AuditDraft {
+                actor: "local-admin".into(),
+                action: if keys {
+                    "backup.keys".into()
+                } else {
+                    "backup.data".into()
+                },
+                decision: "done".into(),
+                detail: serde_json::json!({"rows": r.rows, "tables": r.tables}),
+                ..Default::default()
+            }])
+            .await?;
+        Ok(r)
+    }
+
+    /// `mamori restore FILE`: put a backup back. A data backup replaces the data; principals
+    /// whose data key is gone from the key store (erased since the backup) are erased again, so
+    /// an old backup never brings an erased principal back. A key backup adds the keys that
+    /// are missing, except those of erased principals.
+    pub async fn restore(&self, file: &std::path::Path) -> Result<serde_json::Value> {
+        let (header, rows) = Store::read_backup(file)?;
+        let previous = self.store.audit_head().await?;
+        let restored = self.store.restore_rows(&header, &rows).await?;
+        let mut re_erased = Vec::new();
+        let mut keys_destroyed = Vec::new();
+        if header.kind == "data" {
+            let (seq, hash) = self.store.audit_head().await?;
+            self.store.reset_signed_head(seq, &hash);
+            for id in self.store.active_without_key().await? {
+                self.erase_principal(
+                    "local-admin",
+                    &id,
+                    "restore: data key destroyed before this backup was restored",
+                    None,
+                )
+                .await?;
+                re_erased.push(id);
+            }
+            self.reload_policy().await?;
+        }
+        for id in self.store.keys_of_erased().await? {
+            self.store.destroy_data_key(&id).await?;
+            keys_destroyed.push(id);
+        }
+        let detail = serde_json::json!({
+            "kind": header.kind,
+            "backup_created_at": header.created_at,
+            "rows": restored,
+            "previous_head": {"seq": previous.0, "hash": previous.1},
+            "re_erased": re_erased.len(),
+            "keys_destroyed": keys_destroyed.len(),
+        });
+        self.store
+            .audit(vec![AuditDraft {
+                actor: "local-admin".into(),
+                action: "backup.restore".into(),
+                decision: "done".into(),
+                detail: detail.clone(),
+                ..Default::default()
+            }])
+            .await?;
+        Ok(serde_json::json!({
+            "kind": header.kind,
+            "rows": restored,
+            "re_erased": re_erased,
+            "keys_destroyed": keys_destroyed,
+            "previous_head": {"seq": previous.0, "hash": previous.1},
+        }))
+    }
+}
+
+impl Mamori {
+    /// `mamori keys rotate`: a new master key; every data key rewrapped (readers keep working).
+    pub async fn rotate_master_key(&self) -> Result<mamori_store::rotation::RotateReport> {
+        let r = self.store.rotate_master_key().await?;
+        self.store
+            .audit(vec![AuditDraft {
+                actor: "local-admin".into(),
+                action: "keys.rotate".into(),
+                decision: "done".into(),
+                detail: serde_json::json!({"rewrapped": r.rewrapped, "kek_id": r.kek_id, "resumed": r.resumed}),
+                ..Default::default()
+            }])
+            .await?;
+        Ok(r)
+    }
+}
