@@ -44,6 +44,8 @@ pub struct SweepReport {
     pub provision_records_purged: i64,
     /// Keys of already-erased principals destroyed now (a crash between the two steps).
     pub keys_destroyed: Vec<String>,
+    /// Principals whose key was gone (an old data backup restored by other means): erased.
+    pub re_erased: Vec<String>,
 }
 
 fn parse_ts(s: &str, what: &str) -> Result<Timestamp> {
@@ -149,6 +151,13 @@ impl Mamori {
                 self.store.destroy_data_key(&id).await?;
             }
             report.keys_destroyed.push(id);
+        }
+        for id in self.store.active_without_key().await? {
+            if !dry_run {
+                self.erase_principal(&by, &id, "data key destroyed earlier (restored data)", None)
+                    .await?;
+            }
+            report.re_erased.push(id);
         }
         let mut after = String::new();
         loop {
