@@ -58,10 +58,9 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str)> {
 }
 
 struct Pending {
-    id: String,
-    dk: mamori_store::Key32,
-    wrapped: mamori_store::Wrapped,
     fingerprint: Vec<u8>,
+    /// Blind index of the email, to find people already registered through the channel.
+    email_digest: Option<Vec<u8>>,
     checked: Vec<(String, mamori_domain::values::Checked)>,
     special: Vec<String>,
 }
@@ -120,6 +119,7 @@ impl Mamori {
             ..Default::default()
         };
         let mut seen_in_file: HashSet<Vec<u8>> = HashSet::new();
+        let mut seen_emails: HashSet<Vec<u8>> = HashSet::new();
         let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
         let version = self.policy_version();
         for (i, rec) in rdr.records().enumerate() {
@@ -173,37 +173,23 @@ impl Mamori {
                 material.extend_from_slice(format!("{c}={}\n", v.index_form).as_bytes());
             }
             let fingerprint = self.store.keys().fingerprint(&material);
-            if !seen_in_file.insert(fingerprint.clone())
-                || self.store.imported(&fingerprint).await?.is_some()
-            {
+            if !seen_in_file.insert(fingerprint.clone()) {
                 report.already_imported += 1;
                 continue;
             }
-            if let Some((_, email)) = checked.iter().find(|(c, _)| c == "email") {
-                let digest = self.store.keys().blind_index("email", &email.index_form);
-                let mut same_channel = false;
-                for pid in self.store.find_by_index("email", &digest).await? {
-                    if self
-                        .store
-                        .principal(&pid)
-                        .await?
-                        .is_some_and(|p| p.channel == channel.id)
-                    {
-                        same_channel = true;
-                    }
-                }
-                if same_channel {
-                    report.already_registered += 1;
-                    continue;
-                }
+            let email_digest = checked
+                .iter()
+                .find(|(c, _)| c == "email")
+                .map(|(_, e)| self.store.keys().blind_index("email", &e.index_form));
+            if let Some(d) = &email_digest
+                && !seen_emails.insert(d.clone())
+            {
+                report.already_registered += 1;
+                continue;
             }
-            let id = new_principal_id();
-            let (dk, wrapped) = self.store.keys().new_data_key(&id)?;
             batch.push(Pending {
-                id,
-                dk,
-                wrapped,
                 fingerprint,
+                email_digest,
                 checked,
                 special,
             });
@@ -249,21 +235,49 @@ impl Mamori {
         if batch.is_empty() {
             return Ok(());
         }
-        let keys: Vec<(String, mamori_store::Wrapped)> = batch
+        // One query each for the whole batch: rows imported before, and emails already held
+        // for the channel.
+        let fingerprints: Vec<Vec<u8>> = batch.iter().map(|p| p.fingerprint.clone()).collect();
+        let imported = self.store.imported_among(&fingerprints).await?;
+        let digests: Vec<Vec<u8>> = batch
             .iter()
-            .map(|p| (p.id.clone(), p.wrapped.clone()))
+            .filter_map(|p| p.email_digest.clone())
+            .collect();
+        let registered = self.store.emails_registered(channel, &digests).await?;
+        let mut fresh = Vec::with_capacity(batch.len());
+        for p in batch.drain(..) {
+            if imported.contains(&p.fingerprint) {
+                report.already_imported += 1;
+            } else if p
+                .email_digest
+                .as_ref()
+                .is_some_and(|d| registered.contains(d))
+            {
+                report.already_registered += 1;
+            } else {
+                let id = new_principal_id();
+                let (dk, wrapped) = self.store.keys().new_data_key(&id)?;
+                fresh.push((id, dk, wrapped, p));
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<(String, mamori_store::Wrapped)> = fresh
+            .iter()
+            .map(|(id, _, w, _)| (id.clone(), w.clone()))
             .collect();
         self.store.put_data_keys(&keys).await?;
         let at = mamori_store::now_string();
         let mut stmts = Vec::new();
         let mut audit = Vec::new();
-        for p in batch.iter() {
-            let sealed = seal_fields(&self.store, policy, &p.id, &p.dk, &p.checked)?;
+        for (id, dk, _, p) in &fresh {
+            let sealed = seal_fields(&self.store, policy, id, dk, &p.checked)?;
             let categories: Vec<String> = sealed.iter().map(|f| f.category.clone()).collect();
-            stmts.push(Store::insert_principal(&p.id, channel, version, &at));
-            stmts.extend(field_stmts(&p.id, sealed, &at));
+            stmts.push(Store::insert_principal(id, channel, version, &at));
+            stmts.extend(field_stmts(id, sealed, &at));
             stmts.extend(consent_stmts(
-                &p.id,
+                id,
                 consents,
                 &p.special,
                 channel,
@@ -272,11 +286,11 @@ impl Mamori {
                 &actor.login,
                 &at,
             ));
-            stmts.push(Store::insert_import_row(p.fingerprint.clone(), &p.id));
+            stmts.push(Store::insert_import_row(p.fingerprint.clone(), id));
             audit.push(AuditDraft {
                 actor: actor.login.clone(),
                 action: "principal.add".into(),
-                principal_id: Some(p.id.clone()),
+                principal_id: Some(id.clone()),
                 categories,
                 decision: "done".into(),
                 detail: serde_json::json!({"channel": channel, "policy_version": version, "via": "import"}),
@@ -284,9 +298,8 @@ impl Mamori {
             });
         }
         self.store.write(stmts, audit).await?;
-        report.added += batch.len() as u64;
-        report.ids.extend(batch.iter().map(|p| p.id.clone()));
-        batch.clear();
+        report.added += fresh.len() as u64;
+        report.ids.extend(fresh.into_iter().map(|(id, ..)| id));
         Ok(())
     }
 }

@@ -613,6 +613,57 @@ impl Store {
         )
     }
 
+    /// Which of these import fingerprints are known (one query for a batch).
+    pub async fn imported_among(
+        &self,
+        fingerprints: &[Vec<u8>],
+    ) -> Result<std::collections::HashSet<Vec<u8>>> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in fingerprints.chunks(500) {
+            let placeholders = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT fingerprint FROM import_rows WHERE fingerprint IN ({placeholders})"
+            );
+            let mut q = sqlx::query(&sql);
+            for f in chunk {
+                q = q.bind(f.as_slice());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                found.insert(r.try_get::<Vec<u8>, _>(0)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Which of these email blind indexes belong to an active principal of the channel.
+    pub async fn emails_registered(
+        &self,
+        channel: &str,
+        digests: &[Vec<u8>],
+    ) -> Result<std::collections::HashSet<Vec<u8>>> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in digests.chunks(500) {
+            let placeholders = (2..=chunk.len() + 1)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT b.digest FROM blind_index b JOIN principals p ON p.id = b.principal_id WHERE p.channel = $1 AND p.status = 'active' AND b.category = 'email' AND b.digest IN ({placeholders})"
+            );
+            let mut q = sqlx::query(&sql).bind(channel);
+            for d in chunk {
+                q = q.bind(d.as_slice());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                found.insert(r.try_get::<Vec<u8>, _>(0)?);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn imported(&self, fingerprint: &[u8]) -> Result<Option<String>> {
         let rows = self
             .rows(
