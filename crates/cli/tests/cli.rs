@@ -174,6 +174,77 @@ fn scenario(data: &Path, url: Option<&str>) {
     assert!(!log.stdout.contains("maria"), "the log holds no values");
 }
 
+/// Kill an import at a random point (SIGKILL), reopen: the audit chain verifies, no principal
+/// is half-written (every stored principal has its `principal.add` entry, and the reverse), and a
+/// rerun completes the import without duplicating anyone.
+fn killed_import_recovers(url: Option<&str>) {
+    let (dir, data) = init("chiba-ia", url);
+    let csv = dir.path().join("people.csv");
+    let mut text = String::from("name,email,phone\n");
+    for i in 0..6000 {
+        text.push_str(&format!("Person {},p{i}@example.jp,090-{:04}-{:04}\n", ["A", "B", "C", "D"][i % 4], i / 1000, i % 10000));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    for round in 0..2u32 {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
+        c.env_remove("MAMORI_MASTER_KEY").arg("--data").arg(&data);
+        if let Some(u) = url {
+            c.arg("--database-url").arg(u);
+        }
+        let mut child = c
+            .args(["import", csv.to_str().unwrap(), "--as", "sato", "--channel", "volunteer"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait = 150 + u64::from((seed >> (round * 8)) % 700);
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let v = mamori(&data, url, &["--json", "audit", "verify"]);
+        assert_eq!(v.code, 0, "after a kill at {wait} ms: {}", v.stderr);
+        let principals = mamori(&data, url, &["--json", "status"]).json()["principals"].as_i64().unwrap();
+        let log = mamori(&data, url, &["--json", "audit", "log", "--as", "kansa", "--limit", "100000"]).json();
+        let adds = log.as_array().unwrap().iter().filter(|e| e["action"] == "principal.add").count() as i64;
+        assert_eq!(principals, adds, "every stored principal has its audit entry (killed at {wait} ms)");
+    }
+    let r = mamori(&data, url, &["--json", "import", csv.to_str().unwrap(), "--as", "sato", "--channel", "volunteer"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let principals = mamori(&data, url, &["--json", "status"]).json()["principals"].as_i64().unwrap();
+    assert_eq!(principals, 6000, "the rerun completes without duplicates");
+    assert_eq!(mamori(&data, url, &["audit", "verify"]).code, 0);
+}
+
+#[test]
+fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
+    killed_import_recovers(None);
+    let Ok(base) = std::env::var("MAMORI_TEST_DATABASE_URL") else {
+        eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set");
+        return;
+    };
+    if base.is_empty() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = rt.block_on(mamori_service::store::fresh_test_database()).unwrap().unwrap();
+    killed_import_recovers(Some(&url));
+}
+
+#[test]
+fn a_master_key_file_readable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_d, data) = init("chiba-ia", None);
+    let key = data.join("master.key");
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = mamori(&data, None, &["status"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("readable by others") && r.stderr.contains("chmod 600"), "{}", r.stderr);
+    let r = mamori(&data, None, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(r.code, 1, "the server refuses to start: {}", r.stderr);
+}
+
 #[test]
 fn a_clerk_registers_reads_for_a_purpose_and_is_denied_otherwise() {
     let (_d, data) = init("chiba-ia", None);
