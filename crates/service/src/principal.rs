@@ -401,15 +401,7 @@ impl Mamori {
             )));
         }
         let channel = self.notified_channel(principal)?;
-        let consented: Vec<String> = self
-            .store
-            .consents(&principal.id)
-            .await?
-            .into_iter()
-            .filter(|c| c.withdrawn_at.is_none())
-            .filter_map(|c| c.purpose)
-            .collect();
-        let suspensions = self.store.suspensions(&principal.id).await?;
+        let (consented, suspensions) = self.store.use_facts(&principal.id).await?;
         let decision = access::decide(&AccessFacts {
             role: &actor.role,
             action,
@@ -478,7 +470,15 @@ impl Mamori {
         only: Option<&[String]>,
         exception: Option<&Exception>,
     ) -> Result<Shown> {
-        let principal = self.active_principal(id).await?;
+        let (principal, all_fields) = match self.store.principal_with_fields(id).await? {
+            Some((p, f)) if p.status == "active" => (p, f),
+            Some(_) => {
+                return Err(ServiceError::NotFound(format!(
+                    "ID: principal {id} was erased; only their disposal record remains"
+                )));
+            }
+            None => return Err(ServiceError::NotFound(format!("ID: there is no principal {id}"))),
+        };
         let policy = self.policy();
         if let Some(list) = only {
             for c in list {
@@ -489,10 +489,7 @@ impl Mamori {
                 }
             }
         }
-        let rows: Vec<_> = self
-            .store
-            .fields(id)
-            .await?
+        let rows: Vec<_> = all_fields
             .into_iter()
             .filter(|f| only.is_none_or(|l| l.iter().any(|c| c == &f.category)))
             .collect();

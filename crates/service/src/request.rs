@@ -732,6 +732,7 @@ impl Mamori {
                 let d = self
                     .erase_principal(&actor.login, &pid, "request:erasure (APPI 35)", Some(id))
                     .await?;
+                self.store.shred_key_log().await;
                 self.finish_request(actor, id, &pid, kind, "erased", vec![])
                     .await?;
                 let line = format!("erased {} fields; data key destroyed", d.fields);
@@ -817,9 +818,12 @@ impl Mamori {
             request_id: request_id.map(str::to_string),
             by: by.into(),
         };
+        let mut stmts = Store::erase_statements(principal_id, &disposal);
+        stmts.push(Store::destroy_key_statement(principal_id));
+        self.store.keys().forget(principal_id);
         self.store
             .write(
-                Store::erase_statements(principal_id, &disposal),
+                stmts,
                 vec![AuditDraft {
                     actor: by.into(),
                     action: "principal.erase".into(),
@@ -831,7 +835,7 @@ impl Mamori {
                 }],
             )
             .await?;
-        self.store.destroy_data_key(principal_id).await?;
+        self.store.keys().forget(principal_id);
         Ok(disposal)
     }
 

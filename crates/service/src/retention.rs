@@ -198,6 +198,9 @@ impl Mamori {
             }
             progress(report.examined);
         }
+        if !dry_run && (!report.destroyed.is_empty() || !report.keys_destroyed.is_empty() || !report.re_erased.is_empty()) {
+            self.store.shred_key_log().await;
+        }
         let today = now.to_zoned(mamori_calendar::japan_tz()).date().to_string();
         report.provision_records_purged = self.store.expired_provision_records(&today).await?;
         let mut stmts = Vec::new();
@@ -337,6 +340,7 @@ impl Mamori {
             self.store.destroy_data_key(&id).await?;
             keys_destroyed.push(id);
         }
+        self.store.shred_key_log().await;
         let detail = serde_json::json!({
             "kind": header.kind,
             "backup_created_at": header.created_at,

@@ -196,21 +196,31 @@ impl Store {
         ]
     }
 
-    /// Destroy a principal's data key (crypto-shredding): every copy of their sealed values,
-    /// backups included, becomes unreadable. Idempotent. On SQLite the key store's WAL is
-    /// checkpointed and truncated so the key leaves no copy on disk.
+    /// The statement that destroys a principal's data key, run in the erasure's own commit
+    /// (crypto-shredding: every copy of their sealed values, backups included, becomes
+    /// unreadable). On SQLite the key store is a separate file: should a crash separate the two
+    /// commits, the next retention sweep finishes the erasure either way.
+    pub fn destroy_key_statement(principal_id: &str) -> Stmt {
+        Stmt::new("DELETE FROM mamori_keys.data_keys WHERE principal_id = $1", vec![principal_id.into()])
+    }
+
+    /// Destroy a principal's data key on its own (finishing an interrupted erasure). Idempotent.
     pub async fn destroy_data_key(&self, principal_id: &str) -> Result<bool> {
         self.keys().forget(principal_id);
         let done = sqlx::query("DELETE FROM mamori_keys.data_keys WHERE principal_id = $1")
             .bind(principal_id)
             .execute(self.pool())
             .await?;
-        if self.backend() == Backend::Sqlite {
-            let _ = sqlx::query("PRAGMA mamori_keys.wal_checkpoint(TRUNCATE)")
-                .execute(self.pool())
-                .await;
-        }
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Leave no copy of destroyed keys on disk: on SQLite, checkpoint the key store's WAL into
+    /// the file (whose deleted pages `secure_delete` has overwritten) and truncate it. Run after
+    /// an erasure request and at the end of a sweep.
+    pub async fn shred_key_log(&self) {
+        if self.backend() == Backend::Sqlite {
+            let _ = sqlx::query("PRAGMA mamori_keys.wal_checkpoint(TRUNCATE)").execute(self.pool()).await;
+        }
     }
 
     /// Whether the key store still holds a principal's data key.
