@@ -13,11 +13,11 @@
 use std::collections::HashSet;
 
 use mamori_policy::{Action, Policy};
-use mamori_store::{AuditDraft, Store};
+use mamori_store::{AuditDraft, Stmt};
 use serde::Serialize;
 
 use crate::principal::{
-    check_fields, check_special_care, consent_stmts, field_stmts, new_principal_id, seal_fields,
+    check_fields, check_special_care, consent_stmts, new_principal_id, seal_fields,
 };
 use crate::{Actor, Mamori, Result, ServiceError};
 
@@ -269,14 +269,40 @@ impl Mamori {
             .collect();
         self.store.put_data_keys(&keys).await?;
         let at = mamori_store::now_string();
-        let mut stmts = Vec::new();
-        let mut audit = Vec::new();
+        let mut principals = Vec::with_capacity(fresh.len());
+        let mut field_rows = Vec::new();
+        let mut index_rows = Vec::new();
+        let mut import_rows = Vec::with_capacity(fresh.len());
+        let mut consent_rows = Vec::new();
+        let mut audit = Vec::with_capacity(fresh.len());
         for (id, dk, _, p) in &fresh {
             let sealed = seal_fields(&self.store, policy, id, dk, &p.checked)?;
             let categories: Vec<String> = sealed.iter().map(|f| f.category.clone()).collect();
-            stmts.push(Store::insert_principal(id, channel, version, &at));
-            stmts.extend(field_stmts(id, sealed, &at));
-            stmts.extend(consent_stmts(
+            principals.push(vec![
+                id.as_str().into(),
+                channel.into(),
+                at.as_str().into(),
+                at.as_str().into(),
+                version.into(),
+                "active".into(),
+            ]);
+            for f in sealed {
+                if let Some(ix) = f.index {
+                    index_rows.push(vec![
+                        id.as_str().into(),
+                        f.category.as_str().into(),
+                        ix.into(),
+                    ]);
+                }
+                field_rows.push(vec![
+                    id.as_str().into(),
+                    f.category.into(),
+                    f.record_id.into(),
+                    f.ciphertext.into(),
+                    at.as_str().into(),
+                ]);
+            }
+            consent_rows.extend(consent_stmts(
                 id,
                 consents,
                 &p.special,
@@ -286,7 +312,11 @@ impl Mamori {
                 &actor.login,
                 &at,
             ));
-            stmts.push(Store::insert_import_row(p.fingerprint.clone(), id));
+            import_rows.push(vec![
+                p.fingerprint.clone().into(),
+                id.as_str().into(),
+                at.as_str().into(),
+            ]);
             audit.push(AuditDraft {
                 actor: actor.login.clone(),
                 action: "principal.add".into(),
@@ -297,6 +327,41 @@ impl Mamori {
                 ..Default::default()
             });
         }
+        // A batch is a handful of multi-row statements, not a few per row.
+        let mut stmts = Stmt::insert_many(
+            "principals",
+            &[
+                "id",
+                "channel",
+                "created_at",
+                "last_activity_at",
+                "policy_version",
+                "status",
+            ],
+            principals,
+        );
+        stmts.extend(Stmt::insert_many(
+            "fields",
+            &[
+                "principal_id",
+                "category",
+                "record_id",
+                "ciphertext",
+                "updated_at",
+            ],
+            field_rows,
+        ));
+        stmts.extend(Stmt::insert_many(
+            "blind_index",
+            &["principal_id", "category", "digest"],
+            index_rows,
+        ));
+        stmts.extend(consent_rows);
+        stmts.extend(Stmt::insert_many(
+            "import_rows",
+            &["fingerprint", "principal_id", "imported_at"],
+            import_rows,
+        ));
         self.store.write(stmts, audit).await?;
         report.added += fresh.len() as u64;
         report.ids.extend(fresh.into_iter().map(|(id, ..)| id));

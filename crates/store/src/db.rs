@@ -76,7 +76,7 @@ impl From<Vec<u8>> for Val {
 /// One SQL statement with its parameters: the unit the writer runs.
 #[derive(Debug, Clone)]
 pub struct Stmt {
-    pub sql: &'static str,
+    pub sql: std::borrow::Cow<'static, str>,
     pub params: Vec<Val>,
     /// The number of rows the statement must touch, and the message when it does not (the job
     /// is then rolled back as a conflict).
@@ -86,10 +86,46 @@ pub struct Stmt {
 impl Stmt {
     pub fn new(sql: &'static str, params: Vec<Val>) -> Self {
         Stmt {
-            sql,
+            sql: std::borrow::Cow::Borrowed(sql),
             params,
             expect: None,
         }
+    }
+
+    /// Insert many rows with as few statements as the backends allow (at most ~30,000 bound
+    /// values a statement): one round trip for a batch instead of one per row.
+    pub fn insert_many(table: &'static str, columns: &[&str], rows: Vec<Vec<Val>>) -> Vec<Stmt> {
+        let per_row = columns.len().max(1);
+        let rows_per_stmt = (30_000 / per_row).max(1);
+        let mut out = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_stmt).collect();
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let mut params = Vec::with_capacity(chunk.len() * per_row);
+            let mut n = 0;
+            for (i, row) in chunk.into_iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for (j, v) in row.into_iter().enumerate() {
+                    if j > 0 {
+                        sql.push_str(", ");
+                    }
+                    n += 1;
+                    sql.push_str(&format!("${n}"));
+                    params.push(v);
+                }
+                sql.push(')');
+            }
+            out.push(Stmt {
+                sql: std::borrow::Cow::Owned(sql),
+                params,
+                expect: None,
+            });
+        }
+        out
     }
 
     pub fn expecting(mut self, rows: u64, message: &'static str) -> Self {
@@ -234,6 +270,9 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/postgres/0005_requests.sql")),
     (6, include_str!("../migrations/postgres/0006_incidents.sql")),
+    (
+        8,
+    ),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.
