@@ -13,3 +13,4 @@ mod provision;
 mod registry;
 mod requests;
 mod retention;
+mod robustness;
