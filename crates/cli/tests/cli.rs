@@ -182,10 +182,18 @@ fn killed_import_recovers(url: Option<&str>) {
     let csv = dir.path().join("people.csv");
     let mut text = String::from("name,email,phone\n");
     for i in 0..6000 {
-        text.push_str(&format!("Person {},p{i}@example.jp,090-{:04}-{:04}\n", ["A", "B", "C", "D"][i % 4], i / 1000, i % 10000));
+        text.push_str(&format!(
+            "Person {},p{i}@example.jp,090-{:04}-{:04}\n",
+            ["A", "B", "C", "D"][i % 4],
+            i / 1000,
+            i % 10000
+        ));
     }
     std::fs::write(&csv, text).unwrap();
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     for round in 0..2u32 {
         let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
         c.env_remove("MAMORI_MASTER_KEY").arg("--data").arg(&data);
@@ -193,7 +201,14 @@ fn killed_import_recovers(url: Option<&str>) {
             c.arg("--database-url").arg(u);
         }
         let mut child = c
-            .args(["import", csv.to_str().unwrap(), "--as", "sato", "--channel", "volunteer"])
+            .args([
+                "import",
+                csv.to_str().unwrap(),
+                "--as",
+                "sato",
+                "--channel",
+                "volunteer",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -204,14 +219,45 @@ fn killed_import_recovers(url: Option<&str>) {
         let _ = child.wait();
         let v = mamori(&data, url, &["--json", "audit", "verify"]);
         assert_eq!(v.code, 0, "after a kill at {wait} ms: {}", v.stderr);
-        let principals = mamori(&data, url, &["--json", "status"]).json()["principals"].as_i64().unwrap();
-        let log = mamori(&data, url, &["--json", "audit", "log", "--as", "kansa", "--limit", "100000"]).json();
-        let adds = log.as_array().unwrap().iter().filter(|e| e["action"] == "principal.add").count() as i64;
-        assert_eq!(principals, adds, "every stored principal has its audit entry (killed at {wait} ms)");
+        let principals = mamori(&data, url, &["--json", "status"]).json()["principals"]
+            .as_i64()
+            .unwrap();
+        let log = mamori(
+            &data,
+            url,
+            &[
+                "--json", "audit", "log", "--as", "kansa", "--limit", "100000",
+            ],
+        )
+        .json();
+        let adds = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "principal.add")
+            .count() as i64;
+        assert_eq!(
+            principals, adds,
+            "every stored principal has its audit entry (killed at {wait} ms)"
+        );
     }
-    let r = mamori(&data, url, &["--json", "import", csv.to_str().unwrap(), "--as", "sato", "--channel", "volunteer"]);
+    let r = mamori(
+        &data,
+        url,
+        &[
+            "--json",
+            "import",
+            csv.to_str().unwrap(),
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let principals = mamori(&data, url, &["--json", "status"]).json()["principals"].as_i64().unwrap();
+    let principals = mamori(&data, url, &["--json", "status"]).json()["principals"]
+        .as_i64()
+        .unwrap();
     assert_eq!(principals, 6000, "the rerun completes without duplicates");
     assert_eq!(mamori(&data, url, &["audit", "verify"]).code, 0);
 }
@@ -226,8 +272,14 @@ fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
     if base.is_empty() {
         return;
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let url = rt.block_on(mamori_service::store::fresh_test_database()).unwrap().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = rt
+        .block_on(mamori_service::store::fresh_test_database())
+        .unwrap()
+        .unwrap();
     killed_import_recovers(Some(&url));
 }
 
@@ -236,11 +288,18 @@ fn a_master_key_file_readable_by_others_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let (_d, data) = init("chiba-ia", None);
     let key = data.join("master.key");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let r = mamori(&data, None, &["status"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("readable by others") && r.stderr.contains("chmod 600"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("readable by others") && r.stderr.contains("chmod 600"),
+        "{}",
+        r.stderr
+    );
     let r = mamori(&data, None, &["serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(r.code, 1, "the server refuses to start: {}", r.stderr);
 }

@@ -477,7 +477,11 @@ impl Mamori {
                     "ID: principal {id} was erased; only their disposal record remains"
                 )));
             }
-            None => return Err(ServiceError::NotFound(format!("ID: there is no principal {id}"))),
+            None => {
+                return Err(ServiceError::NotFound(format!(
+                    "ID: there is no principal {id}"
+                )));
+            }
         };
         let policy = self.policy();
         if let Some(list) = only {

@@ -198,7 +198,11 @@ impl Mamori {
             }
             progress(report.examined);
         }
-        if !dry_run && (!report.destroyed.is_empty() || !report.keys_destroyed.is_empty() || !report.re_erased.is_empty()) {
+        if !dry_run
+            && (!report.destroyed.is_empty()
+                || !report.keys_destroyed.is_empty()
+                || !report.re_erased.is_empty())
+        {
             self.store.shred_key_log().await;
         }
         let today = now.to_zoned(mamori_calendar::japan_tz()).date().to_string();

@@ -270,9 +270,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/postgres/0005_requests.sql")),
     (6, include_str!("../migrations/postgres/0006_incidents.sql")),
-    (
-        8,
-    ),
+    (8,),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

@@ -725,7 +725,10 @@ impl Store {
 
     /// What an access decision needs beyond the principal, in one query: the purposes with an
     /// active consent, and the active suspensions (`None` = every use).
-    pub async fn use_facts(&self, principal_id: &str) -> Result<(Vec<String>, Vec<Option<String>>)> {
+    pub async fn use_facts(
+        &self,
+        principal_id: &str,
+    ) -> Result<(Vec<String>, Vec<Option<String>>)> {
         let rows = self
             .rows(
                 "SELECT 'c', purpose FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL UNION ALL SELECT 's', purpose FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
@@ -744,14 +747,19 @@ impl Store {
     }
 
     /// A principal and their sealed fields in one query.
-    pub async fn principal_with_fields(&self, id: &str) -> Result<Option<(PrincipalRow, Vec<FieldRow>)>> {
+    pub async fn principal_with_fields(
+        &self,
+        id: &str,
+    ) -> Result<Option<(PrincipalRow, Vec<FieldRow>)>> {
         let rows = self
             .rows(
                 "SELECT p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 ORDER BY f.category",
                 vec![id.into()],
             )
             .await?;
-        let Some(first) = rows.first() else { return Ok(None) };
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
         let p = PrincipalRow {
             id: s(first, 0)?,
             channel: s(first, 1)?,
@@ -762,7 +770,9 @@ impl Store {
         };
         let mut fields = Vec::with_capacity(rows.len());
         for r in &rows {
-            let Some(category) = opt_s(r, 6)? else { continue };
+            let Some(category) = opt_s(r, 6)? else {
+                continue;
+            };
             fields.push(FieldRow {
                 category,
                 record_id: s(r, 7)?,

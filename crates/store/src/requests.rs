@@ -201,7 +201,10 @@ impl Store {
     /// unreadable). On SQLite the key store is a separate file: should a crash separate the two
     /// commits, the next retention sweep finishes the erasure either way.
     pub fn destroy_key_statement(principal_id: &str) -> Stmt {
-        Stmt::new("DELETE FROM mamori_keys.data_keys WHERE principal_id = $1", vec![principal_id.into()])
+        Stmt::new(
+            "DELETE FROM mamori_keys.data_keys WHERE principal_id = $1",
+            vec![principal_id.into()],
+        )
     }
 
     /// Destroy a principal's data key on its own (finishing an interrupted erasure). Idempotent.
@@ -219,7 +222,9 @@ impl Store {
     /// an erasure request and at the end of a sweep.
     pub async fn shred_key_log(&self) {
         if self.backend() == Backend::Sqlite {
-            let _ = sqlx::query("PRAGMA mamori_keys.wal_checkpoint(TRUNCATE)").execute(self.pool()).await;
+            let _ = sqlx::query("PRAGMA mamori_keys.wal_checkpoint(TRUNCATE)")
+                .execute(self.pool())
+                .await;
         }
     }
 
