@@ -10,6 +10,7 @@ mod incident_cmd;
 mod provision_cmd;
 mod request_cmd;
 mod retention_cmd;
+mod student_cmd;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -115,6 +116,14 @@ enum Command {
     /// Principals' requests: disclosure, correction, suspension, erasure, provision stop.
     #[command(subcommand)]
     Request(request_cmd::RequestCmd),
+    /// The school's students: application, COE, visa, enrollment, withdrawal, graduation, fee
+    /// payments, refunds under the 学費返還規定 and refund statements.
+    #[command(subcommand)]
+    Student(student_cmd::StudentCmd),
+    /// Tuition refunds under the policy's 学費返還規定 (`refund compute`: pure, case JSON on
+    /// standard input, no --as).
+    #[command(subcommand)]
+    Refund(student_cmd::RefundCmd),
     /// Retention sweeps: destroy what has passed its period.
     #[command(subcommand)]
     Retention(retention_cmd::RetentionCmd),
@@ -687,6 +696,8 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
         }
         Command::Recipient(cmd) => provision_cmd::recipient(&Mamori::open(&cfg).await?, cmd).await,
         Command::Request(cmd) => request_cmd::run(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Student(cmd) => student_cmd::run(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Refund(cmd) => student_cmd::refund(cmd, &cfg).await,
         Command::Retention(cmd) => {
             retention_cmd::retention(&Mamori::open(&cfg).await?, cmd, cli.json).await
         }

@@ -5,6 +5,9 @@
 //!   (seed 000 Arts. 4, 8-1; seed 003 Arts. 8-11, 17; APPI 18, 35)
 //! - [`incident`]: must a breach be reported to the PPC, by when, and must the principals be
 //!   told? (APPI 26; PPC rules 7, 8, 10)
+//! - [`refund`]: the school's tuition refund rules (seed 003 学費返還規定).
+//! - [`student`]: the student life cycle those rules presume, and moving a graduate to another
+//!   channel (APPI 17(2), 18(1)).
 //! - [`values`]: the validated value types every personal value passes at the edge.
 #![cfg_attr(
     test,
@@ -19,6 +22,8 @@
 pub mod access;
 pub mod incident;
 pub mod provision;
+pub mod refund;
 pub mod request;
 pub mod retention;
+pub mod student;
 pub mod values;

@@ -27,6 +27,7 @@ mod openapi;
 mod provision;
 mod requests;
 mod retention;
+mod students;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,6 +91,7 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         .route("/audit/verify", post(api::audit_verify))
         .merge(provision::routes())
         .merge(requests::routes())
+        .merge(students::routes())
         .merge(retention::routes())
         .merge(complaints::routes())
         .merge(incidents::routes());
@@ -159,9 +161,13 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(mamori, &opts);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the portal's per-client rate limit (never logged).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn shutdown_signal() {

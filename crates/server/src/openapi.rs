@@ -58,6 +58,7 @@ pub fn full() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::provision::ProvisionApi::openapi());
     doc.merge(crate::requests::RequestsApi::openapi());
+    doc.merge(crate::students::StudentsApi::openapi());
     doc.merge(crate::retention::RetentionApi::openapi());
     doc.merge(crate::complaints::ComplaintsApi::openapi());
     doc.merge(crate::incidents::IncidentsApi::openapi());

@@ -27,6 +27,7 @@ pub mod provision;
 pub mod request;
 pub mod retention;
 pub mod staff;
+pub mod student;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

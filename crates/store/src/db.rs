@@ -259,6 +259,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_complaints.sql")),
     (5, include_str!("../migrations/sqlite/0005_requests.sql")),
     (6, include_str!("../migrations/sqlite/0006_incidents.sql")),
+    (7, include_str!("../migrations/sqlite/0007_students.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -270,7 +271,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/postgres/0005_requests.sql")),
     (6, include_str!("../migrations/postgres/0006_incidents.sql")),
-    (8,),
+    (7, include_str!("../migrations/postgres/0007_students.sql")),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

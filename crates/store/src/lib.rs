@@ -25,6 +25,7 @@ mod provision;
 mod requests;
 mod retention;
 pub mod rotation;
+pub mod students;
 mod writer;
 
 use std::path::{Path, PathBuf};

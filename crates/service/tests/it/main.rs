@@ -14,3 +14,4 @@ mod registry;
 mod requests;
 mod retention;
 mod robustness;
+mod students;
