@@ -20,10 +20,13 @@
 mod api;
 mod auth;
 mod complaints;
+mod console;
 mod error;
 mod incidents;
 mod metrics;
 mod openapi;
+mod pages;
+mod portal;
 mod provision;
 mod requests;
 mod retention;
@@ -97,6 +100,8 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         .merge(incidents::routes());
     Router::new()
         .nest("/api/v1", v1)
+        .merge(portal::routes())
+        .merge(console::routes())
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/docs", get(openapi::docs_page))
         .route("/healthz", get(api::healthz))

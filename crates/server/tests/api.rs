@@ -1135,3 +1135,5 @@ async fn students_fees_refunds_and_graduation_over_http() {
 
 // The authorization matrix over every route.
 mod matrix;
+// The console and the portal (HTTP and browser tests): one test binary per crate.
+mod pages;

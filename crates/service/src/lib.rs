@@ -22,6 +22,7 @@ pub mod demo;
 pub mod import;
 pub mod incident;
 pub mod policy;
+pub mod portal;
 pub mod principal;
 pub mod provision;
 pub mod request;
