@@ -6,6 +6,7 @@
 
 mod calendar_cmd;
 mod complaint_cmd;
+mod governance_cmd;
 mod incident_cmd;
 mod provision_cmd;
 mod request_cmd;
@@ -143,6 +144,8 @@ enum Command {
     /// The master key.
     #[command(subcommand)]
     Keys(retention_cmd::KeysCmd),
+    #[command(flatten)]
+    Governance(governance_cmd::GovCmd),
     /// Serve the HTTP API (and, later, the console and the portal).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -185,6 +188,8 @@ enum StaffCmd {
     },
     /// Print a new API token for that staff member.
     Token { login: String },
+    #[command(flatten)]
+    Governance(governance_cmd::StaffGovCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -426,6 +431,7 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                         .join("\n");
                     Ok(Out::Both(json(&list), t))
                 }
+                StaffCmd::Governance(cmd) => governance_cmd::staff(&m, cmd).await,
                 StaffCmd::Token { login } => {
                     let t = m.staff_token(&login).await?;
                     let text = t.token.clone();
@@ -707,6 +713,7 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
         }
         Command::Restore { file } => retention_cmd::restore(&Mamori::open(&cfg).await?, file).await,
         Command::Keys(cmd) => retention_cmd::keys(&Mamori::open(&cfg).await?, cmd).await,
+        Command::Governance(cmd) => governance_cmd::run(&Mamori::open(&cfg).await?, cmd).await,
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &cfg).await,
         Command::Complaint(cmd) => complaint_cmd::run(cmd, &cfg).await,
         Command::Incident(cmd) => incident_cmd::run(cmd, &cfg).await,

@@ -1324,3 +1324,149 @@ fn a_student_goes_from_application_to_refund_statement_on_the_command_line() {
     let r = mamori(&data, None, &["student", "show", &id]);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn governance_on_the_command_line_training_ledger_csv_and_an_auditor_without_values() {
+    let (_dir, data) = init("chiba-ia", None);
+    let add = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+            "name=Ana Sentinel",
+            "email=ana.sentinel@example.com",
+        ],
+    );
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "training",
+            "record",
+            "--as",
+            "suzuki",
+            "--title",
+            "個人情報保護研修",
+            "--date",
+            "2026-04-10",
+            "--attendee",
+            "sato",
+            "suzuki",
+            "--material",
+            "slides",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert!(v["id"].as_str().unwrap().starts_with("t_"));
+    assert_eq!(v["date"], "2026-04-10");
+    assert_eq!(v["attendees"], serde_json::json!(["sato", "suzuki"]));
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "training",
+            "record",
+            "--as",
+            "sato",
+            "--title",
+            "x",
+            "--date",
+            "2026-04-10",
+            "--attendee",
+            "sato",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+
+    let r = mamori(&data, None, &["ledger", "--as", "kansa", "--format", "csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with('\u{feff}'), "no BOM");
+    assert!(r.stdout.starts_with("\u{feff}channel,"));
+    assert!(
+        r.stdout
+            .split('\n')
+            .filter(|l| !l.is_empty())
+            .all(|l| l.ends_with('\r')),
+        "CRLF line ends"
+    );
+    assert!(r.stdout.contains("volunteer,"));
+    let r = mamori(&data, None, &["--json", "ledger", "--as", "kansa"]);
+    let rows = r.json();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["channel"] == "volunteer" && x["category"] == "email")
+        .unwrap();
+    assert_eq!(row["principals"], 1);
+    let r = mamori(&data, None, &["ledger", "--as", "sato"]);
+    assert_eq!(r.code, 3);
+
+    let r = mamori(
+        &data,
+        None,
+        &["--json", "inspection", "run", "--as", "kansa"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let out = data.parent().unwrap().join("report.html");
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "inspection",
+            "report",
+            &id,
+            "--as",
+            "kansa",
+            "--lang",
+            "en",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("Audit report")
+    );
+    let r = mamori(
+        &data,
+        None,
+        &["staff", "role", "admin", "--role", "clerk", "--as", "admin"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("last staff administrator"),
+        "{}",
+        r.stderr
+    );
+    for args in [
+        vec!["--json", "audit", "log", "--as", "kansa"],
+        vec!["--json", "ledger", "--as", "kansa", "--format", "html"],
+        vec!["--json", "inspection", "report", &id, "--as", "kansa"],
+        vec![
+            "principal",
+            "show",
+            "x",
+            "--as",
+            "kansa",
+            "--purpose",
+            "registration_contact",
+        ],
+    ] {
+        let r = mamori(&data, None, &args);
+        let all = format!("{}{}", r.stdout, r.stderr).to_lowercase();
+        assert!(!all.contains("sentinel"), "{args:?} showed a value");
+    }
+}

@@ -3,6 +3,8 @@
 //!
 //! - [`access`]: may this staff member use this principal's data for this purpose?
 //!   (seed 000 Arts. 4, 8-1; seed 003 Arts. 8-11, 17; APPI 18, 35)
+//! - [`governance`]: training gates, the manager's duties, inspections (seed 003 Arts. 4-7,
+//!   19, 22, 24; seed 000 Art. 8).
 //! - [`incident`]: must a breach be reported to the PPC, by when, and must the principals be
 //!   told? (APPI 26; PPC rules 7, 8, 10)
 //! - [`refund`]: the school's tuition refund rules (seed 003 学費返還規定).
@@ -20,6 +22,7 @@
 )]
 
 pub mod access;
+pub mod governance;
 pub mod incident;
 pub mod provision;
 pub mod refund;

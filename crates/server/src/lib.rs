@@ -22,6 +22,7 @@ mod auth;
 mod complaints;
 mod console;
 mod error;
+mod governance;
 mod incidents;
 mod metrics;
 mod openapi;
@@ -97,7 +98,8 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         .merge(students::routes())
         .merge(retention::routes())
         .merge(complaints::routes())
-        .merge(incidents::routes());
+        .merge(incidents::routes())
+        .merge(governance::routes());
     Router::new()
         .nest("/api/v1", v1)
         .merge(portal::routes())

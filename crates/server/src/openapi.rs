@@ -62,6 +62,7 @@ pub fn full() -> utoipa::openapi::OpenApi {
     doc.merge(crate::retention::RetentionApi::openapi());
     doc.merge(crate::complaints::ComplaintsApi::openapi());
     doc.merge(crate::incidents::IncidentsApi::openapi());
+    doc.merge(crate::governance::GovernanceApi::openapi());
     doc
 }
 

@@ -1133,7 +1133,72 @@ async fn students_fees_refunds_and_graduation_over_http() {
     }
 }
 
-// The authorization matrix over every route.
-mod matrix;
 // The console and the portal (HTTP and browser tests): one test binary per crate.
+mod matrix;
 mod pages;
+
+/// Every GET route under /api/v1 (from the OpenAPI document), walked as the auditor: each
+/// answers 403 or a value-free record; no seeded personal value appears anywhere.
+#[tokio::test]
+async fn the_auditor_walks_every_get_route_and_never_sees_a_personal_value() {
+    on_both(|s| async move {
+        let clerk = s.clerk_token.clone();
+        let boss = s.m.staff_token("boss").await.unwrap().token;
+        let kansa = s.m.staff_token("kansa").await.unwrap().token;
+        let id = s.add().await; // Le Thi Hoa, hoa@example.com, 090-3333-4444
+        let r = s
+            .get(&format!("/api/v1/principals/{id}?purpose=inquiry_response&basis=law&reason=Le%20Thi%20Hoa"), Some(&clerk))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = s.post("/api/v1/violations", Some(&clerk), json!({"text": "Le Thi Hoa の名簿"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let today = mamori_service::today_jst().to_string();
+        let r = s
+            .post("/api/v1/committee", Some(&boss), json!({"date": today, "members": ["kansa"], "minutes": "Le Thi Hoa", "decisions": ["hoa@example.com"]}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let meeting = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let r = s.post("/api/v1/training", Some(&boss), json!({"title": "研修", "date": today, "attendees": ["sato"]})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = s.post("/api/v1/inspections", Some(&kansa), json!({})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let inspection = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let r = s.post(&format!("/api/v1/inspections/{inspection}/findings"), Some(&kansa), json!({"text": "例外アクセス未確認", "due": today})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let d = problem(s.get("/api/v1/reviews/exceptions", Some(&kansa)).await, StatusCode::FORBIDDEN).await;
+        assert!(d.contains("Art. 7(2)") || d.contains("manager"), "{d}");
+        let r = s.get("/api/v1/reviews/exceptions", Some(&boss)).await;
+        assert_eq!(r.json::<Value>().await.unwrap()[0]["reason"], "Le Thi Hoa");
+
+        let doc: Value = s.get("/api/openapi.json", None).await.json().await.unwrap();
+        let mut walked = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if !path.starts_with("/api/v1/") || item.get("get").is_none() {
+                continue;
+            }
+            let concrete = path
+                .replace("{id}", if path.starts_with("/api/v1/inspections") { &inspection } else if path.starts_with("/api/v1/committee") { &meeting } else { &id })
+                .replace("{login}", "sato")
+                .replace("{principal_id}", &id);
+            for q in ["", "?purpose=registration_contact&format=json", "?format=csv", "?format=html"] {
+                let r = s.get(&format!("{concrete}{q}"), Some(&kansa)).await;
+                let status = r.status();
+                let body = r.text().await.unwrap().to_lowercase();
+                for v in ["le thi hoa", "hoa@example.com", "090-3333-4444", "09033334444"] {
+                    assert!(!body.contains(v), "GET {concrete}{q} ({status}) showed {v}");
+                }
+                assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "GET {concrete}{q}: {body}");
+            }
+            walked += 1;
+        }
+        assert!(walked >= 20, "walked {walked} GET routes");
+        let r = s.get("/api/v1/ledger?format=csv", Some(&kansa)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().starts_with('\u{feff}'));
+        let r = s.get(&format!("/api/v1/inspections/{inspection}/report?lang=en"), Some(&kansa)).await;
+        assert!(r.text().await.unwrap().contains("Audit report"));
+        let r = s.post("/api/v1/staff/admin/role", Some(&kansa), json!({"role": "clerk"})).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}

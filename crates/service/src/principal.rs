@@ -402,6 +402,9 @@ impl Mamori {
         }
         let channel = self.notified_channel(principal)?;
         let (consented, suspensions) = self.store.use_facts(&principal.id).await?;
+        // Seed 003 Art. 6: staff overdue for training, when the policy blocks them.
+        self.deny_untrained(actor, audit_action, &principal.id, purpose, &categories)
+            .await?;
         let decision = access::decide(&AccessFacts {
             role: &actor.role,
             action,

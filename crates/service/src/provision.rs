@@ -389,6 +389,15 @@ impl Mamori {
                 )));
             }
         }
+        // Seed 003 Art. 6: staff overdue for training, when the policy blocks them.
+        self.deny_untrained(
+            actor,
+            "principal.provide",
+            &principal.id,
+            &req.purpose,
+            &req.fields,
+        )
+        .await?;
         let channel = self.notified_channel(&principal)?;
         let consents = self.store.consents(&principal.id).await?;
         let active: Vec<_> = consents

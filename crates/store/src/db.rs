@@ -260,6 +260,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_requests.sql")),
     (6, include_str!("../migrations/sqlite/0006_incidents.sql")),
     (7, include_str!("../migrations/sqlite/0007_students.sql")),
+    (8, include_str!("../migrations/sqlite/0008_governance.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -272,6 +273,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_requests.sql")),
     (6, include_str!("../migrations/postgres/0006_incidents.sql")),
     (7, include_str!("../migrations/postgres/0007_students.sql")),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_governance.sql"),
+    ),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

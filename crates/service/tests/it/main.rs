@@ -8,6 +8,7 @@
 
 mod common;
 mod complaints;
+mod governance;
 mod incidents;
 mod provision;
 mod registry;
