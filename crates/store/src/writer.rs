@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::StoreError;
 use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, SignedHead, checkpoint_message};
 use crate::crypto::AuditSigner;
-use crate::db::{Stmt, Val, bind, one_line};
+use crate::db::{Stmt, bind, one_line};
 
 const MAX_BATCH: usize = 1024;
 
@@ -170,72 +170,54 @@ async fn commit_batch(
         }
         let (mut s2, mut p2) = (seq, prev.clone());
         let mut seqs = Vec::with_capacity(job.audit.len());
-        if job_result.is_ok() && !job.audit.is_empty() {
-            // Chain the job's entries, then insert them in as few statements as possible.
-            let mut entries = Vec::with_capacity(job.audit.len());
+        if job_result.is_ok() {
             for d in &job.audit {
                 s2 += 1;
                 let e = AuditEntry::from_draft(d, s2, &at, &p2);
-                p2.clone_from(&e.hash);
-                seqs.push(e.seq);
-                entries.push(e);
-            }
-            let mut stmts = Stmt::insert_many(
-                "audit_log",
-                &[
-                    "seq",
-                    "at",
-                    "actor",
-                    "action",
-                    "principal_id",
-                    "purpose",
-                    "basis",
-                    "categories",
-                    "decision",
-                    "reason",
-                    "detail",
-                    "prev_hash",
-                    "hash",
-                ],
-                entries
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            Val::I64(Some(e.seq)),
-                            e.at.as_str().into(),
-                            e.actor.as_str().into(),
-                            e.action.as_str().into(),
-                            e.principal_id.clone().into(),
-                            e.purpose.clone().into(),
-                            e.basis.clone().into(),
-                            e.categories.as_str().into(),
-                            e.decision.as_str().into(),
-                            e.reason.clone().into(),
-                            e.detail.as_str().into(),
-                            e.prev_hash.as_str().into(),
-                            e.hash.as_str().into(),
-                        ]
-                    })
-                    .collect(),
-            );
-            for e in entries.iter().filter(|e| e.seq % CHECKPOINT_EVERY == 0) {
-                let sig = signer.sign(&checkpoint_message(e.seq, &e.hash));
-                stmts.push(Stmt::new(
-                    "INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)",
-                    vec![Val::I64(Some(e.seq)), e.hash.as_str().into(), sig.into(), at.as_str().into()],
-                ));
-            }
-            for st in &stmts {
-                if let Err(err) = bind(sqlx::query(st.sql.as_ref()), &st.params)
-                    .execute(&mut *tx)
-                    .await
-                {
+                let r = sqlx::query(
+                    "INSERT INTO audit_log (seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(e.seq)
+                .bind(e.at.as_str())
+                .bind(e.actor.as_str())
+                .bind(e.action.as_str())
+                .bind(e.principal_id.as_deref())
+                .bind(e.purpose.as_deref())
+                .bind(e.basis.as_deref())
+                .bind(e.categories.as_str())
+                .bind(e.decision.as_str())
+                .bind(e.reason.as_deref())
+                .bind(e.detail.as_str())
+                .bind(e.prev_hash.as_str())
+                .bind(e.hash.as_str())
+                .execute(&mut *tx)
+                .await;
+                if let Err(err) = r {
                     job_result = Err(StoreError::Unavailable(format!(
                         "audit write failed: {}",
                         one_line(&err.to_string())
                     )));
                     break;
                 }
+                if e.seq % CHECKPOINT_EVERY == 0 {
+                    let sig = signer.sign(&checkpoint_message(e.seq, &e.hash));
+                    let r = sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)")
+                        .bind(e.seq)
+                        .bind(e.hash.as_str())
+                        .bind(sig)
+                        .bind(at.as_str())
+                        .execute(&mut *tx)
+                        .await;
+                    if let Err(err) = r {
+                        job_result = Err(StoreError::Unavailable(format!(
+                            "audit checkpoint failed: {}",
+                            one_line(&err.to_string())
+                        )));
+                        break;
+                    }
+                }
+                seqs.push(e.seq);
+                p2 = e.hash;
             }
         }
         match job_result {
