@@ -261,6 +261,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_incidents.sql")),
     (7, include_str!("../migrations/sqlite/0007_students.sql")),
     (8, include_str!("../migrations/sqlite/0008_governance.sql")),
+    (9, include_str!("../migrations/sqlite/0009_indexes.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -277,6 +278,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/postgres/0008_governance.sql"),
     ),
+    (9, include_str!("../migrations/postgres/0009_indexes.sql")),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.
