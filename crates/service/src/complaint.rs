@@ -25,7 +25,7 @@ use mamori_calendar::{ClosedPeriod, Holiday, JST, OfficeWindow, format_jst};
 use mamori_policy::notice::escape_html;
 use mamori_policy::{Action, Day, Lang, Policy, Window};
 use mamori_store::complaints::{ComplaintNoteRow, ComplaintRow};
-use mamori_store::crypto::{field_aad, open_with, random_hex, seal_with};
+use mamori_store::crypto::{field_aad, random_hex, seal_with};
 use mamori_store::{AuditDraft, Key32, Store};
 use serde::Serialize;
 
@@ -547,21 +547,7 @@ fn info(row: &ComplaintRow, today: Date) -> ComplaintInfo {
 /// A complaint's text field: present, not too long, no card number. The message names the
 /// field and never echoes the text.
 fn check_text(text: &str, field: &str) -> Result<String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(bad(format!("{field}: is empty: write what it is about")));
-    }
-    if t.chars().count() > MAX_TEXT_CHARS {
-        return Err(bad(format!(
-            "{field}: longer than {MAX_TEXT_CHARS} characters: shorten it and keep the rest on paper"
-        )));
-    }
-    if mamori_domain::values::contains_card_number(t) {
-        return Err(bad(format!(
-            "{field}: looks like it holds a payment card number: card numbers are never stored (seed 000 Art. 7-1); leave it out"
-        )));
-    }
-    Ok(t.to_string())
+    crate::sealed_text::check(text, field, MAX_TEXT_CHARS, "write what it is about")
 }
 
 const SUMMARY: &str = "complaint_summary";
@@ -574,13 +560,7 @@ pub fn new_complaint_id() -> String {
 }
 
 fn open_text(dk: &Key32, ct: &[u8], id: &str, record: &str, what: &str) -> Result<String> {
-    let plain = open_with(dk, ct, &field_aad(id, record, what)).map_err(|_| {
-        ServiceError::Failed(format!(
-            "complaint {id}: the sealed {what} does not open with its data key"
-        ))
-    })?;
-    String::from_utf8(plain)
-        .map_err(|_| ServiceError::Failed(format!("complaint {id}: the {what} is not UTF-8")))
+    crate::sealed_text::open("complaint", dk, ct, id, record, what)
 }
 
 impl Mamori {

@@ -27,7 +27,7 @@ use mamori_calendar::{JST, format_jst};
 use mamori_domain::incident::{Assessment, Facts, assess, is_overdue};
 use mamori_policy::notice::escape_html;
 use mamori_policy::{Action, Lang, Policy};
-use mamori_store::crypto::{field_aad, open_with, random_hex, seal_with};
+use mamori_store::crypto::{field_aad, random_hex, seal_with};
 use mamori_store::incidents::{
     IncidentAssessment, IncidentNoticeRow, IncidentRow, IncidentStepRow,
 };
@@ -194,21 +194,7 @@ pub fn parse_facts_text(text: &str) -> Result<serde_json::Value> {
 }
 
 fn check_text(text: &str, field: &str) -> Result<String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(bad(format!("{field}: is empty: write what happened")));
-    }
-    if t.chars().count() > MAX_TEXT_CHARS {
-        return Err(bad(format!(
-            "{field}: longer than {MAX_TEXT_CHARS} characters: shorten it and keep the rest on paper"
-        )));
-    }
-    if mamori_domain::values::contains_card_number(t) {
-        return Err(bad(format!(
-            "{field}: looks like it holds a payment card number: card numbers are never stored (seed 000 Art. 7-1); describe it without the number"
-        )));
-    }
-    Ok(t.to_string())
+    crate::sealed_text::check(text, field, MAX_TEXT_CHARS, "write what happened")
 }
 
 fn parse_date_arg(s: &str, field: &str) -> Result<Date> {
@@ -928,13 +914,7 @@ pub fn new_incident_id() -> String {
 }
 
 fn open_text(dk: &Key32, ct: &[u8], id: &str, record: &str, what: &str) -> Result<String> {
-    let plain = open_with(dk, ct, &field_aad(id, record, what)).map_err(|_| {
-        ServiceError::Failed(format!(
-            "incident {id}: the sealed {what} does not open with its data key"
-        ))
-    })?;
-    String::from_utf8(plain)
-        .map_err(|_| ServiceError::Failed(format!("incident {id}: the {what} is not UTF-8")))
+    crate::sealed_text::open("incident", dk, ct, id, record, what)
 }
 
 impl Mamori {

@@ -29,6 +29,7 @@ pub mod principal;
 pub mod provision;
 pub mod request;
 pub mod retention;
+mod sealed_text;
 pub mod staff;
 pub mod student;
 
