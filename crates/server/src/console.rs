@@ -88,6 +88,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/logout", post(logout))
         .route("/console/principals", get(principals))
         .route("/console/principals/search", post(principal_search))
+        .route(
+            "/console/principals/new",
+            get(principal_new).post(principal_register),
+        )
         .route("/console/principals/{id}", get(principal_page))
         .route("/console/principals/{id}/reveal", post(principal_reveal))
         .route("/console/requests", get(requests).post(request_open))
@@ -654,6 +658,120 @@ async fn principal_search(
             )
         }
         Err(e) => error_page(&c, &e, "/console/principals"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_principal_new.html")]
+struct PrincipalNewPage {
+    c: Ctx,
+    channels: Vec<Choice>,
+    channel: String,
+    fields: Vec<Choice>,
+    special_care: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ChannelQuery {
+    lang: Option<String>,
+    channel: Option<String>,
+}
+
+/// `/console/principals/new`: the registration form of a channel — only the categories the
+/// channel collects (seed 000 Art. 5), the same use case as `mamori principal add`.
+async fn principal_new(
+    State(s): State<AppState>,
+    st: Staff,
+    headers: HeaderMap,
+    Query(q): Query<ChannelQuery>,
+) -> Response {
+    let lq = LangQuery {
+        lang: q.lang.clone(),
+    };
+    let (c, set) = ctx(&s, &headers, "/console/principals/new", &lq, Some(&st));
+    let policy = s.mamori.policy();
+    let lang = if c.ja { Lang::Ja } else { Lang::En };
+    let channels: Vec<Choice> = policy
+        .channels
+        .iter()
+        .filter(|ch| !ch.automatic)
+        .map(|ch| Choice {
+            value: ch.id.clone(),
+            text: if lang == Lang::Ja {
+                ch.ja.clone()
+            } else {
+                ch.en.clone()
+            },
+        })
+        .collect();
+    let chosen = q
+        .channel
+        .as_deref()
+        .and_then(|id| policy.channel(id))
+        .filter(|ch| !ch.automatic);
+    let fields: Vec<Choice> = chosen
+        .map(|ch| {
+            ch.categories
+                .iter()
+                .filter_map(|id| policy.category(id))
+                .map(|cat| Choice {
+                    value: cat.id.clone(),
+                    text: if lang == Lang::Ja {
+                        cat.ja.clone()
+                    } else {
+                        cat.en.clone()
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let special_care = chosen.is_some_and(|ch| {
+        ch.categories
+            .iter()
+            .any(|id| policy.category(id).is_some_and(|cat| cat.special_care))
+    });
+    let p = PrincipalNewPage {
+        c,
+        channels,
+        channel: chosen.map(|ch| ch.id.clone()).unwrap_or_default(),
+        fields,
+        special_care,
+    };
+    page(StatusCode::OK, &p, set)
+}
+
+async fn principal_register(
+    State(s): State<AppState>,
+    st: Staff,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let channel = field(&f, "channel").to_string();
+    let back = format!("/console/principals/new?channel={}", safe_id(&channel));
+    let (c, _) = ctx(&s, &headers, &back, &q, Some(&st));
+    if let Some(r) = checked(&c, &st, &f, &back) {
+        return r;
+    }
+    let mut fields: Vec<(String, String)> = f
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("f-")
+                .map(|cat| (cat.to_string(), v.trim().to_string()))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    fields.sort();
+    let new = mamori_service::principal::NewPrincipal {
+        channel,
+        fields,
+        consents: Vec::new(),
+        special_care_consent: field(&f, "special_care_consent") == "1",
+        evidence: opt(&f, "evidence"),
+    };
+    match s.mamori.principal_add(&st.actor, new).await {
+        Ok(added) => see_other(&format!("/console/principals/{}", added.id)),
+        Err(e) => error_page(&c, &e, &back),
     }
 }
 

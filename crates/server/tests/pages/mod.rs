@@ -880,3 +880,84 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
 
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_clerk_registers_a_principal_from_the_console() {
+    on_both(|s| async move {
+        let (session, csrf) = console_login(&s, "sato").await;
+        let http = plain();
+        let r = http
+            .get(s.url("/console/principals/new?channel=course_application"))
+            .header(COOKIE, &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("name=\"f-email\"") && html.contains("name=\"f-payment_token\""));
+        assert!(
+            !html.contains("name=\"f-passport_number\""),
+            "only what the channel collects"
+        );
+        // Without the session's token: refused, nothing stored.
+        let before = s.m.status().await.unwrap()["principals"].as_i64().unwrap();
+        let r = http
+            .post(s.url("/console/principals/new"))
+            .header(COOKIE, &session)
+            .form(&[
+                ("channel", "course_application"),
+                ("f-name", "Maria Santos"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // Bad input names the field and does not echo it.
+        let r = http
+            .post(s.url("/console/principals/new"))
+            .header(COOKIE, &session)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("channel", "course_application"),
+                ("f-name", "Maria Santos"),
+                ("f-email", "maria-at-example"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("email: ") && !body.contains("maria-at-example"),
+            "{body}"
+        );
+        assert_eq!(
+            s.m.status().await.unwrap()["principals"].as_i64().unwrap(),
+            before
+        );
+        let r = http
+            .post(s.url("/console/principals/new"))
+            .header(COOKIE, &session)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("channel", "course_application"),
+                ("f-name", "Maria Santos"),
+                ("f-email", "maria@example.com"),
+                ("f-phone", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(to.starts_with("/console/principals/p_"), "{to}");
+        let id = to.trim_start_matches("/console/principals/");
+        let clerk = s.m.actor("sato").await.unwrap();
+        let shown =
+            s.m.principal_show(&clerk, id, "registration_contact", None, None)
+                .await
+                .unwrap();
+        assert_eq!(shown.fields.len(), 2, "the empty phone is not stored");
+        assert_eq!(shown.fields["email"], "maria@example.com");
+    })
+    .await;
+}
