@@ -434,6 +434,29 @@ pub struct DraftFacts<'a> {
     pub today: Date,
 }
 
+/// The facts a report draft and a notice draft are written from.
+fn draft_facts<'a>(
+    id: &'a str,
+    row: &'a IncidentRow,
+    detail: &'a IncidentDetail,
+    assessment: &'a Assessment,
+    today: Date,
+) -> Result<DraftFacts<'a>> {
+    Ok(DraftFacts {
+        id,
+        facts: facts_of(row)?,
+        assessment,
+        description: &detail.description,
+        steps: &detail.steps,
+        categories: &row.categories,
+        registered_principals: detail.info.registered_principals,
+        notices: &detail.notices,
+        preliminary_submitted_on: row.preliminary_submitted_on.as_deref(),
+        final_submitted_on: row.final_submitted_on.as_deref(),
+        today,
+    })
+}
+
 fn date_text(d: Date, lang: Lang) -> String {
     match lang {
         Lang::Ja => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
@@ -1540,19 +1563,7 @@ impl Mamori {
             )
             .await?;
         let policy = self.policy();
-        let f = DraftFacts {
-            id,
-            facts: facts_of(&row)?,
-            assessment: &a,
-            description: &detail.description,
-            steps: &detail.steps,
-            categories: &row.categories,
-            registered_principals: detail.info.registered_principals,
-            notices: &detail.notices,
-            preliminary_submitted_on: row.preliminary_submitted_on.as_deref(),
-            final_submitted_on: row.final_submitted_on.as_deref(),
-            today,
-        };
+        let f = draft_facts(id, &row, &detail, &a, today)?;
         let items = report_items(&policy, &f, lang);
         let html = render_report(&policy, &f, &items, stage, lang);
         Ok(Report {
@@ -1591,19 +1602,7 @@ impl Mamori {
             )
             .await?;
         let policy = self.policy();
-        let f = DraftFacts {
-            id,
-            facts: facts_of(&row)?,
-            assessment: &a,
-            description: &detail.description,
-            steps: &detail.steps,
-            categories: &row.categories,
-            registered_principals: detail.info.registered_principals,
-            notices: &detail.notices,
-            preliminary_submitted_on: row.preliminary_submitted_on.as_deref(),
-            final_submitted_on: row.final_submitted_on.as_deref(),
-            today,
-        };
+        let f = draft_facts(id, &row, &detail, &a, today)?;
         Ok(render_notice(&policy, &f, lang))
     }
 }

@@ -307,15 +307,7 @@ impl Mamori {
     }
 
     pub(crate) async fn active_principal(&self, id: &str) -> Result<PrincipalRow> {
-        match self.store.principal(id).await? {
-            Some(p) if p.status == "active" => Ok(p),
-            Some(_) => Err(ServiceError::NotFound(format!(
-                "ID: principal {id} was erased; only their disposal record remains"
-            ))),
-            None => Err(ServiceError::NotFound(format!(
-                "ID: there is no principal {id}"
-            ))),
-        }
+        require_active(self.store.principal(id).await?, |p| p, id)
     }
 
     /// `mamori principal add`.
@@ -473,19 +465,8 @@ impl Mamori {
         only: Option<&[String]>,
         exception: Option<&Exception>,
     ) -> Result<Shown> {
-        let (principal, all_fields) = match self.store.principal_with_fields(id).await? {
-            Some((p, f)) if p.status == "active" => (p, f),
-            Some(_) => {
-                return Err(ServiceError::NotFound(format!(
-                    "ID: principal {id} was erased; only their disposal record remains"
-                )));
-            }
-            None => {
-                return Err(ServiceError::NotFound(format!(
-                    "ID: there is no principal {id}"
-                )));
-            }
-        };
+        let (principal, all_fields) =
+            require_active(self.store.principal_with_fields(id).await?, |(p, _)| p, id)?;
         let policy = self.policy();
         if let Some(list) = only {
             for c in list {
@@ -657,6 +638,24 @@ impl Mamori {
             )
             .await?;
         Ok(categories)
+    }
+}
+
+/// A principal found and not erased (with whatever was read along), or the error that says
+/// which it is not.
+fn require_active<T>(
+    found: Option<T>,
+    principal: impl Fn(&T) -> &PrincipalRow,
+    id: &str,
+) -> Result<T> {
+    match found {
+        Some(x) if principal(&x).status == "active" => Ok(x),
+        Some(_) => Err(ServiceError::NotFound(format!(
+            "ID: principal {id} was erased; only their disposal record remains"
+        ))),
+        None => Err(ServiceError::NotFound(format!(
+            "ID: there is no principal {id}"
+        ))),
     }
 }
 
