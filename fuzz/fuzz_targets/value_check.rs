@@ -6,22 +6,6 @@
 use libfuzzer_sys::fuzz_target;
 use mamori_policy::Validation;
 
-const VALIDATIONS: [Validation; 13] = [
-    Validation::Text,
-    Validation::Name,
-    Validation::Kana,
-    Validation::Email,
-    Validation::Phone,
-    Validation::PostalCode,
-    Validation::Date,
-    Validation::Gender,
-    Validation::Country,
-    Validation::PassportNumber,
-    Validation::ResidenceCardNumber,
-    Validation::Token,
-    Validation::Identifier,
-];
-
 /// A private-use character: no message of the validators contains one, so a message that does
 /// repeats the value it was given.
 const MARK: char = '\u{E000}';
@@ -34,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((which, rest)) = data.split_first() else {
         return;
     };
-    let v = VALIDATIONS[usize::from(*which) % VALIDATIONS.len()];
+    let v = Validation::ALL[usize::from(*which) % Validation::ALL.len()];
     let raw = String::from_utf8_lossy(rest);
     let marked = format!("{MARK}{raw}{MARK}");
     for value in [raw.as_ref(), marked.as_str()] {

@@ -25,22 +25,34 @@ impl Run {
     }
 }
 
-fn mamori(data: &Path, url: Option<&str>, args: &[&str]) -> Run {
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// The `mamori` binary on `data`, with no master key or database URL from the environment and
+/// the staff password every test uses.
+fn command(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
     c.env_remove("MAMORI_MASTER_KEY")
         .env_remove("MAMORI_DATABASE_URL")
         .env("MAMORI_PASSWORD", "correct horse battery")
         .arg("--data")
         .arg(data);
+    c
+}
+
+fn mamori(data: &Path, url: Option<&str>, args: &[&str]) -> Run {
+    let mut c = command(data);
     if let Some(u) = url {
         c.arg("--database-url").arg(u);
     }
-    let out: Output = c.args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    c.args(args).output().unwrap().into()
 }
 
 fn init(preset: &str, url: Option<&str>) -> (tempfile::TempDir, PathBuf) {
@@ -844,13 +856,8 @@ fn a_complaint_goes_from_open_to_written_notice_on_the_command_line() {
 /// `mamori` with `input` on standard input (facts JSON for `incident …`).
 fn incident_run(data: &Path, input: &str, args: &[&str]) -> Run {
     use std::io::Write;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
-    c.env_remove("MAMORI_MASTER_KEY")
-        .env_remove("MAMORI_DATABASE_URL")
-        .env("MAMORI_PASSWORD", "correct horse battery")
-        .arg("--data")
-        .arg(data)
-        .args(args)
+    let mut c = command(data);
+    c.args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
@@ -861,12 +868,7 @@ fn incident_run(data: &Path, input: &str, args: &[&str]) -> Run {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    child.wait_with_output().unwrap().into()
 }
 
 #[test]
@@ -1474,21 +1476,12 @@ fn governance_on_the_command_line_training_ledger_csv_and_an_auditor_without_val
 /// `mamori` with the most verbose logging (`MAMORI_LOG=trace`); its stderr — where the logs
 /// go — is appended to `logs`.
 fn mamori_logged(data: &Path, args: &[&str], logs: &mut String) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .env_remove("MAMORI_MASTER_KEY")
-        .env_remove("MAMORI_DATABASE_URL")
-        .env("MAMORI_PASSWORD", "correct horse battery")
+    let r: Run = command(data)
         .env("MAMORI_LOG", "trace")
-        .arg("--data")
-        .arg(data)
         .args(args)
         .output()
-        .unwrap();
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+        .unwrap()
+        .into();
     logs.push_str(&r.stderr);
     r
 }
@@ -1696,12 +1689,8 @@ fn no_value_password_or_token_is_in_the_logs_the_data_folder_or_the_backups() {
         .unwrap()
         .port();
     let server_log = dir.path().join("server.log");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .env_remove("MAMORI_MASTER_KEY")
-        .env_remove("MAMORI_DATABASE_URL")
+    let mut server = command(&data)
         .env("MAMORI_LOG", "trace")
-        .arg("--data")
-        .arg(&data)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stderr(std::fs::File::create(&server_log).unwrap())
         .stdout(std::process::Stdio::null())

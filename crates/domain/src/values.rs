@@ -688,22 +688,6 @@ fn check_identifier(trimmed: &str) -> Result<Checked, &'static str> {
 mod tests {
     use super::*;
 
-    const ALL: [Validation; 13] = [
-        Validation::Text,
-        Validation::Name,
-        Validation::Kana,
-        Validation::Email,
-        Validation::Phone,
-        Validation::PostalCode,
-        Validation::Date,
-        Validation::Gender,
-        Validation::Country,
-        Validation::PassportNumber,
-        Validation::ResidenceCardNumber,
-        Validation::Token,
-        Validation::Identifier,
-    ];
-
     /// Published test numbers of the card brands (Stripe, Adyen, JCB test documentation).
     const TEST_CARDS: [&str; 10] = [
         "4242424242424242",    // Visa
@@ -750,7 +734,7 @@ mod tests {
 
     #[test]
     fn an_empty_or_blank_value_is_refused_in_every_kind_of_field() {
-        for validation in ALL {
+        for validation in Validation::ALL {
             for raw in ["", "   ", "\u{3000}\u{3000}", " \u{FEFF} "] {
                 assert_eq!(problem(validation, raw), EMPTY, "{validation:?}");
             }
@@ -799,7 +783,7 @@ mod tests {
 
     #[test]
     fn a_control_character_is_refused_but_free_text_keeps_line_breaks_and_tabs() {
-        for validation in ALL {
+        for validation in Validation::ALL {
             assert!(
                 check("field", validation, "ab\u{0007}cdefgh").is_err(),
                 "{validation:?}"
@@ -850,7 +834,7 @@ mod tests {
 
     #[test]
     fn a_card_number_is_refused_in_every_kind_of_field() {
-        for validation in ALL {
+        for validation in Validation::ALL {
             for raw in [
                 "4242424242424242",
                 "4242 4242 4242 4242",

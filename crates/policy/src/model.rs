@@ -142,6 +142,24 @@ pub enum Validation {
     Identifier,
 }
 
+impl Validation {
+    pub const ALL: [Validation; 13] = [
+        Validation::Text,
+        Validation::Name,
+        Validation::Kana,
+        Validation::Email,
+        Validation::Phone,
+        Validation::PostalCode,
+        Validation::Date,
+        Validation::Gender,
+        Validation::Country,
+        Validation::PassportNumber,
+        Validation::ResidenceCardNumber,
+        Validation::Token,
+        Validation::Identifier,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Category {
