@@ -21,7 +21,7 @@ struct Run {
 impl Run {
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.stdout, self.stderr))
     }
 }
 
@@ -186,14 +186,105 @@ fn scenario(data: &Path, url: Option<&str>) {
     assert!(!log.stdout.contains("maria"), "the log holds no values");
 }
 
-/// Kill an import at a random point (SIGKILL), reopen: the audit chain verifies, no principal
-/// is half-written (every stored principal has its `principal.add` entry, and the reverse), and a
-/// rerun completes the import without duplicating anyone.
-fn killed_import_recovers(url: Option<&str>) {
-    let (dir, data) = init("chiba-ia", url);
-    let csv = dir.path().join("people.csv");
+/// A random number for the kill points, printed in every assertion so a failure can be rerun.
+fn seed() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+/// Run `mamori ARGS` and kill it (SIGKILL) after `wait` ms; true when it had already finished.
+fn killed_after(data: &Path, url: Option<&str>, args: &[&str], wait: u64) -> bool {
+    let mut c = command(data);
+    if let Some(u) = url {
+        c.arg("--database-url").arg(u);
+    }
+    let mut child = c
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(wait));
+    let finished = matches!(child.try_wait(), Ok(Some(_)));
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    finished
+}
+
+/// What the store holds after a kill, checked against what the audit log says was committed:
+/// the chain verifies; every principal (active or erased) has its `principal.add` entry and
+/// every erased one its `principal.erase` entry and disposal record; an active principal has all
+/// three of its fields and an erased one none (nobody half-written or half-erased).
+struct Counts {
+    active: i64,
+    erased: i64,
+    corrections: usize,
+}
+
+fn consistent(data: &Path, url: Option<&str>, what: &str) -> Counts {
+    let v = mamori(data, url, &["--json", "audit", "verify"]);
+    assert_eq!(v.code, 0, "{what}: audit verify: {}", v.stderr);
+    let st = mamori(data, url, &["--json", "status"]).json();
+    let (active, erased, fields) = (
+        st["principals"].as_i64().unwrap(),
+        st["erased_principals"].as_i64().unwrap(),
+        st["fields"].as_i64().unwrap(),
+    );
+    let log = mamori(
+        data,
+        url,
+        &[
+            "--json", "audit", "log", "--as", "kansa", "--limit", "100000",
+        ],
+    )
+    .json();
+    let entries = |action: &str| {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action && e["decision"] != "deny")
+            .count()
+    };
+    let disposals = mamori(
+        data,
+        url,
+        &["--json", "disposals", "list", "--as", "suzuki"],
+    )
+    .json();
+    let erasures = disposals.as_array().unwrap().len();
+    assert_eq!(
+        entries("principal.add") as i64,
+        active + erased,
+        "{what}: every stored principal has its audit entry"
+    );
+    assert_eq!(
+        entries("principal.erase") as i64,
+        erased,
+        "{what}: every erased principal has its erasure entry"
+    );
+    assert_eq!(
+        erasures as i64, erased,
+        "{what}: every erased principal has its disposal record: {disposals}"
+    );
+    assert_eq!(
+        fields,
+        3 * active,
+        "{what}: active principals keep all three fields, erased ones none"
+    );
+    Counts {
+        active,
+        erased,
+        corrections: entries("principal.correct"),
+    }
+}
+
+/// `n` people with a name, an email and a phone, for `import`.
+fn people_csv(dir: &Path, n: usize) -> PathBuf {
+    let csv = dir.join("people.csv");
     let mut text = String::from("name,email,phone\n");
-    for i in 0..6000 {
+    for i in 0..n {
         text.push_str(&format!(
             "Person {},p{i}@example.jp,090-{:04}-{:04}\n",
             ["A", "B", "C", "D"][i % 4],
@@ -202,62 +293,251 @@ fn killed_import_recovers(url: Option<&str>) {
         ));
     }
     std::fs::write(&csv, text).unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    csv
+}
+
+/// Kill an import at a random point (SIGKILL), reopen: the audit chain verifies, no principal
+/// is half-written (every stored principal has its `principal.add` entry, and the reverse), and a
+/// rerun completes the import without duplicating anyone.
+fn killed_import_recovers(url: Option<&str>) {
+    let (dir, data) = init("chiba-ia", url);
+    let csv = people_csv(dir.path(), 6000);
+    let import = [
+        "import",
+        csv.to_str().unwrap(),
+        "--as",
+        "sato",
+        "--channel",
+        "volunteer",
+    ];
+    let seed = seed();
     for round in 0..2u32 {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
-        c.env_remove("MAMORI_MASTER_KEY").arg("--data").arg(&data);
-        if let Some(u) = url {
-            c.arg("--database-url").arg(u);
-        }
-        let mut child = c
-            .args([
-                "import",
-                csv.to_str().unwrap(),
-                "--as",
-                "sato",
-                "--channel",
-                "volunteer",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
         let wait = 150 + u64::from((seed >> (round * 8)) % 700);
-        std::thread::sleep(std::time::Duration::from_millis(wait));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        let v = mamori(&data, url, &["--json", "audit", "verify"]);
-        assert_eq!(v.code, 0, "after a kill at {wait} ms: {}", v.stderr);
-        let principals = mamori(&data, url, &["--json", "status"]).json()["principals"]
-            .as_i64()
-            .unwrap();
-        let log = mamori(
+        killed_after(&data, url, &import, wait);
+        consistent(
             &data,
             url,
-            &[
-                "--json", "audit", "log", "--as", "kansa", "--limit", "100000",
-            ],
-        )
-        .json();
-        let adds = log
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] == "principal.add")
-            .count() as i64;
-        assert_eq!(
-            principals, adds,
-            "every stored principal has its audit entry (killed at {wait} ms)"
+            &format!("import killed at {wait} ms (seed {seed})"),
         );
     }
+    let r = mamori(&data, url, &import);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = consistent(&data, url, "the rerun of the import");
+    assert_eq!(c.active, 6000, "the rerun completes without duplicates");
+}
+
+/// Kill corrections at random points: afterwards the phone is either the old value or the new
+/// one (never lost, never undecryptable), and it changed exactly when a `principal.correct`
+/// entry was committed for it.
+fn killed_corrections_recover(data: &Path, url: Option<&str>, id: &str, seed: u32) {
+    let phone = |data: &Path| {
+        let r = mamori(
+            data,
+            url,
+            &[
+                "--json",
+                "principal",
+                "show",
+                id,
+                "--as",
+                "sato",
+                "--purpose",
+                "registration_contact",
+                "--fields",
+                "phone",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()["fields"]["phone"].as_str().unwrap().to_string()
+    };
+    // How long one correction takes here, so the kills fall inside it.
+    let started = std::time::Instant::now();
+    let r = mamori(
+        data,
+        url,
+        &[
+            "principal",
+            "correct",
+            id,
+            "--as",
+            "sato",
+            "phone=090-7000-0000",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let span = started.elapsed().as_millis().max(20) as u64;
+    let mut before = consistent(data, url, "before the corrections");
+    let mut old = phone(data);
+    let mut changed = 0;
+    for k in 1..=8u32 {
+        let new = format!("090-7000-{k:04}");
+        let wait = u64::from(seed.rotate_left(k * 4)) % span;
+        let what = format!("correction {k} killed at {wait} ms of ~{span} (seed {seed})");
+        let finished = killed_after(
+            data,
+            url,
+            &[
+                "principal",
+                "correct",
+                id,
+                "--as",
+                "sato",
+                &format!("phone={new}"),
+            ],
+            wait,
+        );
+        let after = consistent(data, url, &what);
+        let now = phone(data);
+        assert!(now == old || now == new, "{what}: phone is {now}");
+        if finished {
+            assert_eq!(now, new, "{what}: it had finished");
+        }
+        let committed = after.corrections - before.corrections;
+        assert_eq!(
+            committed,
+            usize::from(now != old),
+            "{what}: the value changed exactly when its correction was committed"
+        );
+        changed += committed;
+        before = after;
+        old = now;
+    }
+    eprintln!("{changed} of 8 killed corrections had committed");
+}
+
+/// Kill a retention sweep over expired principals: each principal is either whole or erased with
+/// its disposal record, and the rerun erases the rest (and finishes any erasure whose data key
+/// survived the kill).
+fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) {
+    let sweep = [
+        "--json",
+        "retention",
+        "sweep",
+        "--as",
+        "suzuki",
+        "--now",
+        "2040-01-01T00:00:00+09:00",
+    ];
+    let mut erased = consistent(data, url, "before the sweep").erased;
+    for round in 0..2u32 {
+        let wait = 200 + u64::from((seed >> (round * 8 + 3)) % 900);
+        let what = format!("sweep killed at {wait} ms (seed {seed})");
+        killed_after(data, url, &sweep, wait);
+        let c = consistent(data, url, &what);
+        assert_eq!(c.active + c.erased, total, "{what}: nobody lost");
+        assert!(c.erased >= erased, "{what}");
+        erased = c.erased;
+    }
+    assert!(
+        erased < total,
+        "the kills fell inside the sweep (erased {erased} of {total}); raise the count"
+    );
+    let r = mamori(data, url, &sweep);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = consistent(data, url, "the rerun of the sweep");
+    assert_eq!(
+        (c.active, c.erased),
+        (0, total),
+        "the rerun erases the rest"
+    );
+    let again = mamori(
+        data,
+        url,
+        &[
+            "--json",
+            "retention",
+            "sweep",
+            "--as",
+            "suzuki",
+            "--now",
+            "2040-01-01T00:00:00+09:00",
+            "--dry-run",
+        ],
+    )
+    .json();
+    assert_eq!(
+        again["keys_destroyed"],
+        serde_json::json!([]),
+        "no erased principal kept its key"
+    );
+}
+
+/// Kill erasure requests while they are fulfilled: the principal is whole or erased, the
+/// request is fulfilled exactly when the principal is erased, and fulfilling again finishes it.
+fn killed_erasures_recover(data: &Path, url: Option<&str>, ids: &[String], seed: u32) {
+    for (k, id) in ids.iter().enumerate() {
+        let r = mamori(
+            data,
+            url,
+            &[
+                "--json",
+                "request",
+                "open",
+                "--as",
+                "sato",
+                "--principal",
+                id,
+                "--kind",
+                "erasure",
+                "--received-at",
+                "2026-12-01T10:00:00+09:00",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rid = r.json()["id"].as_str().unwrap().to_string();
+        let r = mamori(
+            data,
+            url,
+            &[
+                "request",
+                "verify",
+                &rid,
+                "--as",
+                "sato",
+                "--method",
+                "in_person_residence_card",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let before = consistent(data, url, "before the erasure");
+        let wait = u64::from(seed.rotate_left(k as u32 * 5)) % 160;
+        let what = format!("erasure {k} killed at {wait} ms (seed {seed})");
+        killed_after(
+            data,
+            url,
+            &["request", "fulfil", &rid, "--as", "sato"],
+            wait,
+        );
+        let after = consistent(data, url, &what);
+        let status = mamori(
+            data,
+            url,
+            &["--json", "request", "show", &rid, "--as", "sato"],
+        )
+        .json()["status"]
+            .clone();
+        assert_eq!(
+            after.erased - before.erased,
+            i64::from(status == "fulfilled"),
+            "{what}: request {status}"
+        );
+        if status != "fulfilled" {
+            let r = mamori(data, url, &["request", "fulfil", &rid, "--as", "sato"]);
+            assert_eq!(r.code, 0, "{what}: fulfilling again: {}", r.stderr);
+        }
+        let done = consistent(data, url, &format!("{what}, then fulfilled"));
+        assert_eq!(done.erased, before.erased + 1, "{what}");
+    }
+}
+
+/// Correction, sweep and erasure killed at random points (issue 14), on one data folder.
+fn killed_writes_recover(url: Option<&str>) {
+    let (dir, data) = init("chiba-ia", url);
+    let csv = people_csv(dir.path(), 1500);
     let r = mamori(
         &data,
         url,
         &[
-            "--json",
             "import",
             csv.to_str().unwrap(),
             "--as",
@@ -267,32 +547,63 @@ fn killed_import_recovers(url: Option<&str>) {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let principals = mamori(&data, url, &["--json", "status"]).json()["principals"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(principals, 6000, "the rerun completes without duplicates");
-    assert_eq!(mamori(&data, url, &["audit", "verify"]).code, 0);
+    let found = |email: &str| {
+        let r = mamori(
+            &data,
+            url,
+            &[
+                "--json",
+                "principal",
+                "find",
+                "--as",
+                "sato",
+                "--purpose",
+                "registration_contact",
+                "--email",
+                email,
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()[0]["id"].as_str().unwrap().to_string()
+    };
+    let seed = seed();
+    killed_corrections_recover(&data, url, &found("p1@example.jp"), seed);
+    let ids: Vec<String> = (2..6).map(|i| found(&format!("p{i}@example.jp"))).collect();
+    killed_erasures_recover(&data, url, &ids, seed);
+    killed_sweep_recovers(&data, url, 1500, seed);
 }
 
-#[test]
-fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
-    killed_import_recovers(None);
+/// The PostgreSQL URL of a fresh database, or None (and a note) when none is configured.
+fn fresh_postgres() -> Option<String> {
     let Ok(base) = std::env::var("MAMORI_TEST_DATABASE_URL") else {
         eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set");
-        return;
+        return None;
     };
     if base.is_empty() {
-        return;
+        return None;
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let url = rt
-        .block_on(mamori_service::store::fresh_test_database())
+    rt.block_on(mamori_service::store::fresh_test_database())
         .unwrap()
-        .unwrap();
-    killed_import_recovers(Some(&url));
+}
+
+#[test]
+fn killed_corrections_sweeps_and_erasures_leave_a_consistent_store_that_reruns_complete() {
+    killed_writes_recover(None);
+    if let Some(url) = fresh_postgres() {
+        killed_writes_recover(Some(&url));
+    }
+}
+
+#[test]
+fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
+    killed_import_recovers(None);
+    if let Some(url) = fresh_postgres() {
+        killed_import_recovers(Some(&url));
+    }
 }
 
 #[test]
@@ -324,22 +635,7 @@ fn a_clerk_registers_reads_for_a_purpose_and_is_denied_otherwise() {
 
 #[test]
 fn the_same_commands_work_on_postgresql() {
-    let Ok(base) = std::env::var("MAMORI_TEST_DATABASE_URL") else {
-        eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set");
-        return;
-    };
-    if base.is_empty() {
-        eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is empty");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = rt
-        .block_on(mamori_service::store::fresh_test_database())
-        .unwrap()
-        .unwrap();
+    let Some(url) = fresh_postgres() else { return };
     let (_d, data) = init("chiba-ia", Some(&url));
     scenario(&data, Some(&url));
     let status = mamori(&data, Some(&url), &["--json", "status"]);

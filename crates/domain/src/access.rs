@@ -127,6 +127,20 @@ pub fn may(role: &Role, action: Action) -> Result<(), DenyReason> {
     }
 }
 
+/// Whether the role may use personal data for `purpose` at all (seed 000 Art. 8-1: only the
+/// staff who need it; seed 003 Art. 17). A fact of the role alone, so a search can be refused
+/// before it looks anyone up (else "nobody found" and "refused" would tell who is held).
+pub fn may_use_for(role: &Role, purpose: &str) -> Result<(), DenyReason> {
+    if role.purposes.iter().any(|p| p == purpose) {
+        Ok(())
+    } else {
+        Err(DenyReason::PurposeNotForRole {
+            role: role.id.clone(),
+            purpose: purpose.to_string(),
+        })
+    }
+}
+
 /// The facts an access decision is made on.
 #[derive(Debug, Clone)]
 pub struct AccessFacts<'a> {
@@ -149,13 +163,8 @@ pub fn decide(f: &AccessFacts<'_>) -> Decision {
     if let Err(reason) = may(f.role, f.action) {
         return Decision::Deny { reason };
     }
-    if !f.role.purposes.iter().any(|p| p == f.purpose) {
-        return Decision::Deny {
-            reason: DenyReason::PurposeNotForRole {
-                role: f.role.id.clone(),
-                purpose: f.purpose.to_string(),
-            },
-        };
+    if let Err(reason) = may_use_for(f.role, f.purpose) {
+        return Decision::Deny { reason };
     }
     let exception = match f.exception {
         Some((kind, reason)) if reason.trim().is_empty() => {

@@ -509,6 +509,21 @@ impl Mamori {
         raw: &str,
     ) -> Result<Vec<Found>> {
         self.require(actor, Action::Read, "principal.find").await?;
+        if let Err(reason) = access::may_use_for(&actor.role, purpose) {
+            let reason = reason.to_string();
+            self.store
+                .audit(vec![AuditDraft {
+                    actor: actor.login.clone(),
+                    action: "principal.find".into(),
+                    purpose: Some(purpose.to_string()),
+                    categories: vec![category.to_string()],
+                    decision: "deny".into(),
+                    reason: Some(reason.clone()),
+                    ..Default::default()
+                }])
+                .await?;
+            return Err(ServiceError::Denied(reason));
+        }
         let policy = self.policy();
         let cat = policy
             .category(category)

@@ -360,6 +360,10 @@ impl Mamori {
 
     /// `mamori provide ID --recipient R --purpose P --fields C1,C2 [--basis … --reason …]`.
     pub async fn provide(&self, actor: &Actor, req: ProvideRequest) -> Result<Provided> {
+        // The role first: the checks below tell which categories a principal holds, which a
+        // role that may not provide must not learn (seed 000 Art. 8-1; seed 003 Art. 17).
+        self.require(actor, Action::Provide, "principal.provide")
+            .await?;
         let principal = self.active_principal(&req.principal_id).await?;
         let policy = self.policy();
         let recipient = self.recipient_of(&policy, &req.recipient)?;

@@ -729,12 +729,19 @@ impl Mamori {
                 "provision to third parties stopped".into()
             }
             RequestKind::Erasure => {
+                // The erasure and the request's fulfilment are one commit: a crash leaves either
+                // both or neither (issue 14), never an erased principal with an open request.
+                let (stmt, audit) = fulfil_parts(actor, id, &pid, kind, "erased");
                 let d = self
-                    .erase_principal(&actor.login, &pid, "request:erasure (APPI 35)", Some(id))
+                    .erase_with(
+                        &actor.login,
+                        &pid,
+                        "request:erasure (APPI 35)",
+                        Some(id),
+                        (vec![stmt], vec![audit]),
+                    )
                     .await?;
                 self.store.shred_key_log().await;
-                self.finish_request(actor, id, &pid, kind, "erased", vec![])
-                    .await?;
                 let line = format!("erased {} fields; data key destroyed", d.fields);
                 disposal = Some(d);
                 line
@@ -761,21 +768,9 @@ impl Mamori {
         result: &str,
         mut stmts: Vec<mamori_store::Stmt>,
     ) -> Result<()> {
-        stmts.push(Store::fulfil_request(id, &actor.login, result));
-        self.store
-            .write(
-                stmts,
-                vec![AuditDraft {
-                    actor: actor.login.clone(),
-                    action: "request.fulfil".into(),
-                    principal_id: Some(pid.into()),
-                    basis: Some(rules::kind_article(kind).into()),
-                    decision: "done".into(),
-                    detail: serde_json::json!({"request_id": id, "kind": kind.as_str(), "result": result}),
-                    ..Default::default()
-                }],
-            )
-            .await?;
+        let (stmt, audit) = fulfil_parts(actor, id, pid, kind, result);
+        stmts.push(stmt);
+        self.store.write(stmts, vec![audit]).await?;
         Ok(())
     }
 
@@ -789,6 +784,19 @@ impl Mamori {
         principal_id: &str,
         rule: &str,
         request_id: Option<&str>,
+    ) -> Result<DisposalRow> {
+        self.erase_with(by, principal_id, rule, request_id, (vec![], vec![]))
+            .await
+    }
+
+    /// `erase_principal`, with more statements and audit entries in the same commit.
+    async fn erase_with(
+        &self,
+        by: &str,
+        principal_id: &str,
+        rule: &str,
+        request_id: Option<&str>,
+        (then, then_audit): (Vec<mamori_store::Stmt>, Vec<AuditDraft>),
     ) -> Result<DisposalRow> {
         let p = self.store.principal(principal_id).await?.ok_or_else(|| {
             ServiceError::NotFound(format!("there is no principal {principal_id}"))
@@ -820,21 +828,19 @@ impl Mamori {
         };
         let mut stmts = Store::erase_statements(principal_id, &disposal);
         stmts.push(Store::destroy_key_statement(principal_id));
+        stmts.extend(then);
+        let mut audit = vec![AuditDraft {
+            actor: by.into(),
+            action: "principal.erase".into(),
+            principal_id: Some(principal_id.into()),
+            categories: disposal.categories.clone(),
+            decision: "done".into(),
+            detail: serde_json::json!({"disposal_id": disposal.disposal_id, "rule": rule, "request_id": request_id}),
+            ..Default::default()
+        }];
+        audit.extend(then_audit);
         self.store.keys().forget(principal_id);
-        self.store
-            .write(
-                stmts,
-                vec![AuditDraft {
-                    actor: by.into(),
-                    action: "principal.erase".into(),
-                    principal_id: Some(principal_id.into()),
-                    categories: disposal.categories.clone(),
-                    decision: "done".into(),
-                    detail: serde_json::json!({"disposal_id": disposal.disposal_id, "rule": rule, "request_id": request_id}),
-                    ..Default::default()
-                }],
-            )
-            .await?;
+        self.store.write(stmts, audit).await?;
         self.store.keys().forget(principal_id);
         Ok(disposal)
     }
@@ -1133,4 +1139,26 @@ fn write_files(
         out.push(path.display().to_string());
     }
     Ok(out)
+}
+
+/// The statement and audit entry that mark a request fulfilled.
+fn fulfil_parts(
+    actor: &Actor,
+    id: &str,
+    pid: &str,
+    kind: RequestKind,
+    result: &str,
+) -> (mamori_store::Stmt, AuditDraft) {
+    (
+        Store::fulfil_request(id, &actor.login, result),
+        AuditDraft {
+            actor: actor.login.clone(),
+            action: "request.fulfil".into(),
+            principal_id: Some(pid.into()),
+            basis: Some(rules::kind_article(kind).into()),
+            decision: "done".into(),
+            detail: serde_json::json!({"request_id": id, "kind": kind.as_str(), "result": result}),
+            ..Default::default()
+        },
+    )
 }

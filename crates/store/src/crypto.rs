@@ -108,7 +108,7 @@ pub struct Wrapped {
     pub kek_id: String,
 }
 
-/// One key-encryption key (derived from one master key) and its id.
+/// One key-encryption key (derived from one master key) and its id (the key is zeroized on drop).
 #[derive(Clone)]
 struct Kek {
     id: String,
@@ -501,6 +501,39 @@ mod tests {
 
     fn keys() -> Keys {
         Keys::from_master_hex(&Keys::generate_master_hex(), "test").unwrap()
+    }
+
+    /// Keys are zeroized when dropped (issue 14; seed 000 Art. 8, seed 003 Art. 13): every type
+    /// that holds key material — data keys, key-encryption keys and the blind-index key (`Key32`),
+    /// the master key's text, the audit signing key — wipes its bytes on drop. The compiler checks
+    /// it: changing one of them to a plain array or string fails to build this test. (The
+    /// workspace forbids `unsafe`, so no test reads freed memory.)
+    #[test]
+    fn every_type_holding_key_material_is_zeroized_on_drop() {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let k = keys();
+        let (dk, _) = k.new_data_key("p1").unwrap();
+        zeroized_on_drop(&dk);
+        zeroized_on_drop(&k.primary.read().unwrap().key);
+        for kek in k.ring.read().unwrap().iter() {
+            zeroized_on_drop(&kek.key);
+        }
+        if let Some(b) = k.blind.read().unwrap().as_ref() {
+            zeroized_on_drop(b);
+        }
+        k.remember("p1", &dk);
+        for cached in k.cache.lock().unwrap().values() {
+            zeroized_on_drop(cached);
+        }
+        zeroized_on_drop(&Keys::generate_master_hex());
+        zeroized_on_drop(
+            &AuditSigner::from_hex(&AuditSigner::generate_hex())
+                .unwrap()
+                .key,
+        );
+        // A forgotten data key leaves the cache (and is dropped, so wiped).
+        k.forget("p1");
+        assert!(k.cached("p1").is_none());
     }
 
     #[test]
