@@ -2073,3 +2073,294 @@ fn no_value_password_or_token_is_in_the_logs_the_data_folder_or_the_backups() {
             && std::fs::metadata(&keys_backup).unwrap().len() > 0
     );
 }
+
+/// What a command that takes `--as` needs of the staff member (the service's `require` calls);
+/// the same rules as the API's matrix (`crates/server/tests/matrix`).
+#[derive(Debug, Clone, Copy)]
+enum Need {
+    /// Any staff member (reporting an incident or a violation, Art. 7(2)(3); the staff list).
+    Staff,
+    /// `read` and the purpose among the role's (seed 000 Art. 8-1, seed 003 Art. 17).
+    Reveal,
+    /// A role with any of these actions.
+    Any(&'static [&'static str]),
+    /// The personal-information protection manager: `governance` and `read`.
+    Manager,
+    /// The school's records: the action and the purpose `fee_management`.
+    School(&'static str),
+    /// A record whose own facts decide who may see it (a student's, committee minutes): an id
+    /// naming nothing is "not found" for everyone (exit 2), before any role check.
+    Record,
+}
+
+fn cli_need(command: &str) -> Option<Need> {
+    use Need::*;
+    let group = command.split(' ').next().unwrap_or("");
+    Some(match command {
+        "staff add" | "staff role" | "staff disable" => Any(&["staff"]),
+        "staff list" | "incident open" | "violation report" => Staff,
+        "staff pledge" | "training record" => Any(&["training"]),
+        "training list" | "training staff" | "training overdue" => {
+            Any(&["training", "governance", "audit"])
+        }
+        "policy apply" => Any(&["policy"]),
+        "principal add" | "import" => Any(&["register"]),
+        "principal show" | "principal find" => Reveal,
+        "principal correct" => Any(&["correct"]),
+        "audit log" => Any(&["audit"]),
+        "provide" => Any(&["provide"]),
+        "provisions list" => Any(&["provide", "audit", "requests"]),
+        "recipient list" => Any(&["provide", "governance", "audit", "ledger"]),
+        "recipient review" => Any(&["governance"]),
+        "retention sweep" => Any(&["retention"]),
+        "disposals list" => Any(&["retention", "audit", "requests"]),
+        "ledger" => Any(&["ledger"]),
+        "committee list" => Any(&["governance"]),
+        "committee meeting" | "violation list" | "violation close" => Manager,
+        "committee show" => Record,
+        "student open" => School("register"),
+        "student list" => School("read"),
+        _ if group == "student" => Record,
+        _ if group == "review" => Manager,
+        _ if group == "inspection" || group == "finding" => Any(&["governance"]),
+        _ if group == "complaint" => Any(&["complaints"]),
+        _ if group == "incident" => Any(&["incidents"]),
+        _ if group == "consent" => Any(&["consent"]),
+        _ if group == "request" => Any(&["requests"]),
+        _ => return None,
+    })
+}
+
+/// Every leaf command of `mamori` (from its own `--help`), with its help text.
+fn leaf_commands(data: &Path, path: Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+    let help = command(data)
+        .args(&path)
+        .arg("--help")
+        .output()
+        .unwrap()
+        .stdout;
+    let help = String::from_utf8_lossy(&help).into_owned();
+    let subcommands: Vec<String> = help
+        .split_once("Commands:\n")
+        .map(|(_, rest)| {
+            rest.lines()
+                .take_while(|l| !l.trim().is_empty())
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|n| *n != "help")
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if subcommands.is_empty() {
+        out.push((path, help));
+        return;
+    }
+    for s in subcommands {
+        let mut p = path.clone();
+        p.push(s);
+        leaf_commands(data, p, out);
+    }
+}
+
+/// The arguments a command's usage line requires, each given a well-formed value (by its
+/// placeholder), `--as` set to `login`.
+fn required_args(usage: &str, login: &str, pid: &str, file: &str, purpose: &str) -> Vec<String> {
+    let value = |flag: &str, ph: &str| -> String {
+        match (flag, ph.trim_end_matches("...")) {
+            ("--as", _) => login.into(),
+            (_, "ID" | "PRINCIPAL") => pid.into(),
+            (_, "LOGIN" | "MEMBERS" | "ATTENDEES") => "tanaka".into(),
+            (_, "ROLE") => "clerk".into(),
+            (_, "PURPOSE") => purpose.into(),
+            (_, "CHANNEL") => "volunteer".into(),
+            (_, "FILE") => file.into(),
+            (_, "TIME" | "RECEIVED_AT") => "2026-12-01T10:00:00+09:00".into(),
+            (_, "DATE" | "ON" | "DUE" | "REVIEWED_ON" | "EFFECTIVE") => "2027-04-01".into(),
+            (_, "<CATEGORY=VALUE>") => "phone=090-1111-2222".into(),
+            ("--kind", _) => "disclosure".into(),
+            (_, "STEP") => "containment".into(),
+            (_, "STAGE") => "preliminary".into(),
+            (_, "METHOD") => "in_person_residence_card".into(),
+            (_, "GROUND") => "other-law".into(),
+            (_, "RECIPIENT") => "stripe".into(),
+            (_, "FIELDS") => "name".into(),
+            (_, "TERM_MONTHS" | "TERMS" | "YEN") => "1".into(),
+            _ => "x".into(),
+        }
+    };
+    let words: Vec<&str> = usage.split_whitespace().collect();
+    let mut args = Vec::new();
+    let mut i = words
+        .iter()
+        .position(|w| *w == "[OPTIONS]")
+        .map_or(0, |p| p + 1);
+    while let Some(w) = words.get(i) {
+        if w.starts_with("--") {
+            let ph = words.get(i + 1).copied().unwrap_or("");
+            args.push((*w).to_string());
+            if ph.starts_with('<') {
+                args.push(value(
+                    w,
+                    ph.trim_matches(|c| c == '<' || c == '>' || c == '.'),
+                ));
+                i += 1;
+            }
+        } else if w.starts_with('<') {
+            let ph = w.trim_end_matches("...");
+            let ph = if ph.contains('=') {
+                ph
+            } else {
+                ph.trim_matches(|c| c == '<' || c == '>')
+            };
+            args.push(value("", ph));
+        }
+        i += 1;
+    }
+    args
+}
+
+/// The CLI half of the authorization matrix (issue 14): every command that takes `--as` (found
+/// from the binary's own help, so a new one is checked too) × every role of the preset. A role
+/// without the action is refused with exit 3 and `denied: role … may not …`; a role with it is
+/// not refused. Commands run with well-formed arguments, so the role check is what answers.
+fn cli_matrix(preset: &str, channel: &str, fields: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let r = mamori(&data, None, &["init", "--preset", preset]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let policy =
+        mamori_policy::Policy::parse(mamori_policy::preset(preset).unwrap(), preset).unwrap();
+    for role in &policy.roles {
+        let r = mamori(&data, None, &["staff", "add", &role.id, "--role", &role.id]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = mamori(&data, None, &["staff", "add", "tanaka", "--role", "clerk"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut add = vec![
+        "--json",
+        "principal",
+        "add",
+        "--as",
+        "clerk",
+        "--channel",
+        channel,
+    ];
+    add.extend_from_slice(fields);
+    let r = mamori(&data, None, &add);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pid = r.json()["id"].as_str().unwrap().to_string();
+    let purpose = policy.channel(channel).unwrap().purposes[0].clone();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "name\nAiko\n").unwrap();
+    let policy_file = dir.path().join("policy.toml");
+    std::fs::write(&policy_file, mamori_policy::preset(preset).unwrap()).unwrap();
+    let mut checked_logins = 0;
+    let mut leaves = Vec::new();
+    leaf_commands(&data, vec![], &mut leaves);
+    let mut failures = Vec::new();
+    let (mut checked, mut denied) = (0, 0);
+    for (path, help) in &leaves {
+        if !help.contains("--as <LOGIN>") {
+            continue;
+        }
+        let name = path.join(" ");
+        let need = cli_need(&name).unwrap_or_else(|| {
+            panic!("mamori {name}: the matrix does not say who may run it; add it to cli_need()")
+        });
+        let usage = help.lines().find(|l| l.starts_with("Usage: ")).unwrap();
+        for role in &policy.roles {
+            let has = |a: &str| role.actions.iter().any(|x| x.as_str() == a);
+            let allowed = match need {
+                Need::Staff => true,
+                Need::Reveal => has("read") && role.purposes.contains(&purpose),
+                Need::Any(actions) => actions.iter().any(|a| has(a)),
+                Need::Manager => has("governance") && has("read"),
+                Need::School(a) => has(a) && role.purposes.iter().any(|p| p == "fee_management"),
+                Need::Record => false,
+            };
+            let mut args: Vec<String> = path.clone();
+            let target = if name == "policy apply" {
+                &policy_file
+            } else {
+                &file
+            };
+            args.extend(required_args(
+                usage,
+                &role.id,
+                &pid,
+                target.to_str().unwrap(),
+                &purpose,
+            ));
+            // Optional `--as` (the machine's owner may add staff and apply a policy without it).
+            if !usage.contains("--as <LOGIN>") {
+                args.extend(["--as".into(), role.id.clone()]);
+            }
+            if name == "staff add" {
+                // A login that is new each time, so "exists already" is not what answers.
+                checked_logins += 1;
+                if let Some(l) = args.iter_mut().find(|a| *a == "tanaka") {
+                    *l = format!("new{checked_logins}");
+                }
+            }
+            // Where an optional argument is one of a pair the command needs.
+            match name.as_str() {
+                "principal find" => args.extend(["--email".into(), "a@example.com".into()]),
+                "consent give" | "consent withdraw" => {
+                    args.extend(["--purpose".into(), purpose.clone()])
+                }
+                _ => {}
+            }
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            // Incident commands read the facts on standard input.
+            let r = incident_run(&data, r#"{"discovered_on": "2026-11-30"}"#, &argv);
+            checked += 1;
+            let refused = r.code == 3
+                && r.stderr
+                    .starts_with(&format!("denied: role {} may not", role.id));
+            let at = format!(
+                "{preset}: {} mamori {} ({need:?}): exit {} {}",
+                role.id,
+                argv.join(" "),
+                r.code,
+                r.stderr.trim()
+            );
+            let wrong = match need {
+                Need::Record => (r.code != 2 || !r.stderr.contains("there is no"))
+                    .then_some("expected not found"),
+                _ if allowed => refused.then_some("the role may do this"),
+                _ => {
+                    denied += 1;
+                    (!refused).then_some("expected denied: role … may not")
+                }
+            };
+            if let Some(w) = wrong {
+                failures.push(format!("{w}: {at}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} outcomes are not what the policy says:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        checked >= 70 * policy.roles.len(),
+        "{preset}: {checked} runs"
+    );
+    assert!(denied >= 100, "{preset}: {denied} refusals");
+}
+
+#[test]
+fn every_command_with_as_by_every_role_gets_what_the_policy_says() {
+    cli_matrix(
+        "chiba-ia",
+        "volunteer",
+        &[
+            "name=Le Thi Hoa",
+            "email=hoa@example.com",
+            "phone=090-3333-4444",
+        ],
+    );
+    cli_matrix("tokyo-one", "inquiry", &["name=Kim Minji"]);
+}
