@@ -73,10 +73,13 @@ enum Command {
     Presets,
     /// Counts: principals, audit entries, … (no personal values).
     Status,
+    /// Staff accounts: add, list, API tokens, roles, disabling, confidentiality pledges.
     #[command(subcommand)]
     Staff(StaffCmd),
+    /// The policy: check, show, the notice, diff and apply a new version.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Principals: register, reveal for a purpose, find, correct.
     #[command(subcommand)]
     Principal(PrincipalCmd),
     /// Register principals from a CSV file (header = category ids; UTF-8 or Shift_JIS).
@@ -92,6 +95,7 @@ enum Command {
         #[arg(long)]
         special_care_consent: bool,
     },
+    /// The tamper-evident audit log: verify the chain, read entries (never values).
     #[command(subcommand)]
     Audit(AuditCmd),
     /// Japanese holidays, business days and the complaint window (no --as).
@@ -146,7 +150,7 @@ enum Command {
     Keys(retention_cmd::KeysCmd),
     #[command(flatten)]
     Governance(governance_cmd::GovCmd),
-    /// Serve the HTTP API (and, later, the console and the portal).
+    /// Serve the HTTP API, the staff console (/console) and the privacy portal (/privacy).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -667,11 +671,12 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
             })?;
             let m = Mamori::open(&cfg).await?;
             init_logging();
+            let (listener, addr) = bind(addr, &listen).await?;
             eprintln!(
                 "Mamori serving {} on http://{addr} (API docs: http://{addr}/api/docs)",
                 cfg.data_dir.display()
             );
-            mamori_server::serve(m, addr, mamori_server::Options { secure_cookies })
+            mamori_server::serve(m, listener, mamori_server::Options { secure_cookies })
                 .await
                 .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
             Ok(Out::Both(
@@ -852,8 +857,9 @@ async fn demo(
     }
     eprintln!("{t}");
     init_logging();
+    let (listener, addr) = bind(addr, listen).await?;
     eprintln!("Serving on http://{addr} (API docs: http://{addr}/api/docs). Ctrl-C stops.");
-    mamori_server::serve(m, addr, mamori_server::Options::default())
+    mamori_server::serve(m, listener, mamori_server::Options::default())
         .await
         .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
     Ok(Out::Both(
@@ -907,4 +913,18 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// Bind `--listen` and return the address actually bound (the port, when 0 was asked for).
+async fn bind(
+    addr: std::net::SocketAddr,
+    listen: &str,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), ServiceError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
+    Ok((listener, bound))
 }

@@ -1979,20 +1979,24 @@ fn no_value_password_or_token_is_in_the_logs_the_data_folder_or_the_backups() {
         .to_string();
 
     // The server, logging at trace, answers a token's read, a wrong token and a wrong password.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // On port 0 it says which port it bound.
     let server_log = dir.path().join("server.log");
     let mut server = command(&data)
         .env("MAMORI_LOG", "trace")
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(std::fs::File::create(&server_log).unwrap())
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let base = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let log = std::fs::read_to_string(&server_log).unwrap_or_default();
+            let at = log.find(" on http://127.0.0.1:")?;
+            let url = log[at + 4..].split_whitespace().next()?.to_string();
+            (!url.ends_with(":0")).then_some(url)
+        })
+        .expect("the server says where it listens");
     let ready = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
         curl(&[&format!("{base}/healthz")]).contains("ok")

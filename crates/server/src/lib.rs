@@ -152,9 +152,14 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
-/// Serve until Ctrl-C or SIGTERM, finishing requests in flight (graceful shutdown).
-pub async fn serve(mamori: Mamori, addr: SocketAddr, opts: Options) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+/// Serve until Ctrl-C or SIGTERM, finishing requests in flight (graceful shutdown). The
+/// address actually bound is logged (with port 0 it is the only way to learn the port).
+pub async fn serve(
+    mamori: Mamori,
+    listener: tokio::net::TcpListener,
+    opts: Options,
+) -> std::io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, "listening");
     let sweeper = tokio::spawn(retention::daily(mamori.clone()));
     let r = serve_on(mamori, listener, opts, shutdown_signal()).await;
     sweeper.abort();
