@@ -72,6 +72,8 @@ struct ProblemRow {
 struct ImportPage {
     c: crate::pages::Ctx,
     channels: Vec<Choice>,
+    /// The channel chosen last (kept selected after an import).
+    channel: String,
     purposes: Vec<Choice>,
     ran: bool,
     encoding: String,
@@ -113,6 +115,7 @@ fn empty(s: &AppState, c: crate::pages::Ctx) -> ImportPage {
     ImportPage {
         c,
         channels,
+        channel: String::new(),
         purposes,
         ran: false,
         encoding: String::new(),
@@ -183,6 +186,7 @@ async fn import_run(
         Ok(r) => {
             let mut p = empty(&s, c);
             p.ran = true;
+            p.channel = field(&f, "channel").to_string();
             p.encoding = r.encoding;
             p.rows = r.rows;
             p.added = r.added;

@@ -350,20 +350,43 @@ async fn incident_page(
             .iter()
             .map(|k| Choice {
                 value: k.as_str().into(),
-                text: k.as_str().into(),
+                text: step_label(&c, *k).into(),
             })
             .collect(),
         methods: NoticeMethod::ALL
             .iter()
             .map(|m| Choice {
                 value: m.as_str().into(),
-                text: m.as_str().into(),
+                text: method_label(&c, *m).into(),
             })
             .collect(),
         today: mamori_service::today_jst().to_string(),
         c,
     };
     page(StatusCode::OK, &p, set)
+}
+
+/// What the manager records (seed 003 Art. 13(2); rule 8(1)(iv), (v), (viii)).
+fn step_label(c: &Ctx, k: StepKind) -> &'static str {
+    match k {
+        StepKind::Containment => c.t("被害の拡大防止", "Containment"),
+        StepKind::Investigation => c.t("調査・原因", "Investigation and cause"),
+        StepKind::Damage => c.t("二次被害(のおそれ)", "Secondary damage (or its risk)"),
+        StepKind::Recovery => c.t("復旧", "Recovery"),
+        StepKind::Prevention => c.t("再発防止策", "Preventing recurrence"),
+    }
+}
+
+/// How the principals were told (APPI 26(2) and its proviso).
+fn method_label(c: &Ctx, m: NoticeMethod) -> &'static str {
+    match m {
+        NoticeMethod::Notice => c.t("本人への通知", "Notice to the principals"),
+        NoticeMethod::Publication => c.t("代替措置: 公表", "Substitute measure: publication"),
+        NoticeMethod::InquiryDesk => c.t(
+            "代替措置: 問合せ窓口の設置",
+            "Substitute measure: an inquiry desk",
+        ),
+    }
 }
 
 fn list(v: &str) -> Vec<String> {

@@ -884,6 +884,97 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
     );
     shot("09-console-complaints").await;
 
+    // A CSV import through a real file chooser (multipart from the browser).
+    let csv = profile.path().join("volunteers.csv");
+    std::fs::write(&csv, "name,email\r\nTran Thi Mai,mai@example.com\r\n").unwrap();
+    c.goto(&s.url("/console/import")).await.unwrap();
+    c.find(Locator::Css("#channel option[value='volunteer']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(&csv.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Id("import"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let added = c
+        .wait()
+        .for_element(Locator::Id("added"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(added, "1");
+    shot("10-console-import").await;
+
+    // Consent to a recipient on the principal page.
+    c.goto(&s.url(&format!("/console/principals/{id}")))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#target option[value='recipient:selecttype']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("give-consent"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let consents = c
+        .wait()
+        .for_element(Locator::Id("consent-list"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(consents.contains("recipient:selecttype"), "{consents}");
+    shot("11-console-consent").await;
+
+    // The clerk reports a breach to the manager and sees the deadlines.
+    c.goto(&s.url("/console/incidents")).await.unwrap();
+    c.find(Locator::Id("principals_affected"))
+        .await
+        .unwrap()
+        .send_keys("3")
+        .await
+        .unwrap();
+    c.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("USBメモリを紛失した")
+        .await
+        .unwrap();
+    c.find(Locator::Id("open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let opened = c
+        .wait()
+        .for_element(Locator::Id("opened-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(opened.starts_with("i_"), "{opened}");
+    shot("12-console-incident-reported").await;
+
     c.close().await.unwrap();
 }
 
