@@ -1124,6 +1124,20 @@ async fn post_form(s: &Srv, path: &str, session: &str, form: &[(&str, &str)]) ->
         .unwrap()
 }
 
+/// A form sent without the session's token, and with a wrong one: both refused with 403 and
+/// the one-line reason, before anything is done (the caller checks that nothing was stored).
+async fn refused_without_the_token(s: &Srv, path: &str, session: &str, form: &[(&str, &str)]) {
+    for token in [None, Some("ffffffffffffffffffffffffffffffff")] {
+        let mut f = form.to_vec();
+        if let Some(t) = token {
+            f.push(("csrf", t));
+        }
+        let r = post_form(s, path, session, &f).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} {token:?}");
+        assert!(r.text().await.unwrap().contains("csrf: "), "{path}");
+    }
+}
+
 fn principals(v: &serde_json::Value) -> i64 {
     v["principals"].as_i64().unwrap()
 }
@@ -1373,8 +1387,7 @@ async fn an_incident_reported_from_the_console_is_worked_by_the_manager_with_its
             ("wrongful_purpose", "1"),
             ("description", "名簿のファイルが外部から読まれた"),
         ];
-        let r = post_form(&s, "/console/incidents", &clerk, &facts).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, "/console/incidents", &clerk, &facts).await;
         assert!(
             s.m.incident_list(&boss_actor, false, None)
                 .await
@@ -1456,14 +1469,13 @@ async fn an_incident_reported_from_the_console_is_worked_by_the_manager_with_its
         );
         // A step without the token is refused and not recorded.
         let step = format!("{detail}/steps");
-        let r = post_form(
+        refused_without_the_token(
             &s,
             &step,
             &boss,
             &[("step", "containment"), ("text", "遮断した")],
         )
         .await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let r = post_form(
             &s,
             &step,
@@ -1568,8 +1580,7 @@ async fn a_proposed_policy_is_compared_and_applied_only_by_the_role_the_service_
         let versions = s.m.policy_versions().await.unwrap().len();
         let today = mamori_service::today_jst().to_string();
         let apply = [("toml", proposed.as_str()), ("effective", today.as_str())];
-        let r = post_form(&s, "/console/policy/apply", &clerk, &apply).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, "/console/policy/apply", &clerk, &apply).await;
         let mut with = apply.to_vec();
         with.push(("csrf", &csrf));
         let r = post_form(&s, "/console/policy/apply", &clerk, &with).await;
@@ -1658,8 +1669,11 @@ async fn a_staff_member_makes_a_token_that_works_on_the_api_and_revokes_it() {
         );
 
         let revoke = format!("/console/tokens/{id}/revoke");
-        let r = post_form(&s, &revoke, &clerk, &[]).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, &revoke, &clerk, &[]).await;
+        assert_eq!(
+            s.get("/api/v1/me", Some(&token)).await.status(),
+            StatusCode::OK
+        );
         let r = post_form(&s, &revoke, &clerk, &[("csrf", &csrf)]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
@@ -1695,8 +1709,7 @@ async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts
             ("date", today.as_str()),
             ("attendees", "sato, boss"),
         ];
-        let r = post_form(&s, "/console/training", &boss, &form).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, "/console/training", &boss, &form).await;
         assert!(s.m.training_list(&boss_actor).await.unwrap().is_empty());
         let r = post_form(
             &s,
@@ -1770,8 +1783,7 @@ async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts
         // Inspections: the auditor runs one and adds a finding already past due.
         let (status, _) = get_page(&s, "/console/inspections", &auditor).await;
         assert_eq!(status, StatusCode::OK);
-        let r = post_form(&s, "/console/inspections", &auditor, &[]).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, "/console/inspections", &auditor, &[]).await;
         assert!(s.m.inspection_list(&boss_actor).await.unwrap().is_empty());
         let r = post_form(&s, "/console/inspections", &auditor, &[("csrf", &acsrf)]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -1785,8 +1797,7 @@ async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts
         );
         let findings = format!("{to}/findings");
         let finding = [("text", "研修の記録が一部ない"), ("due", "2026-01-05")];
-        let r = post_form(&s, &findings, &auditor, &finding).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, &findings, &auditor, &finding).await;
         let mut ok = finding.to_vec();
         ok.push(("csrf", &acsrf));
         let r = post_form(&s, &findings, &auditor, &ok).await;
@@ -1812,8 +1823,7 @@ async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts
         );
 
         let close = format!("/console/findings/{}/close", open[0].id);
-        let r = post_form(&s, &close, &auditor, &[("result", "記録を補った")]).await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        refused_without_the_token(&s, &close, &auditor, &[("result", "記録を補った")]).await;
         let r = post_form(
             &s,
             &close,
