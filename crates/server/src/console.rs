@@ -36,6 +36,13 @@ use crate::pages::{
     same_token, see_other, with_cookies,
 };
 
+mod consent;
+mod governance;
+mod import;
+mod incident;
+mod policy_change;
+mod tokens;
+
 const LOGIN_COOKIE: &str = "mamori_login";
 const REFUSAL_GROUNDS: [&str; 5] = [
     "unverifiable",
@@ -102,13 +109,18 @@ pub fn routes() -> Router<AppState> {
         .route("/console/complaints/{id}", get(complaint_page))
         .route("/console/complaints/{id}/{step}", post(complaint_step))
         .route("/console/complaints/{id}/notice", get(complaint_notice))
-        .route("/console/incidents", get(incidents))
         .route("/console/provision", get(provision).post(provide))
         .route("/console/retention", get(retention).post(retention_run))
         .route("/console/audit", get(audit))
         .route("/console/audit/verify", post(audit_verify))
         .route("/console/policy", get(policy))
         .route("/console/staff", get(staff).post(staff_add))
+        .merge(import::routes())
+        .merge(consent::routes())
+        .merge(incident::routes())
+        .merge(policy_change::routes())
+        .merge(tokens::routes())
+        .merge(governance::routes())
 }
 
 fn ctx(
@@ -393,6 +405,10 @@ struct DashboardPage {
     open_requests: String,
     open_complaints: String,
     open_incidents: String,
+    /// Open findings of inspections, and how many are past their due date (seed 003 Arts. 19, 24).
+    open_findings: String,
+    overdue_findings: String,
+    last_inspection: String,
     overdue: Vec<Due>,
     charts: Vec<Chart>,
 }
@@ -497,6 +513,36 @@ async fn dashboard(
             Err(e) => return error_page(&c, &e, "/console"),
         }
     }
+    let (mut open_findings, mut overdue_findings, mut last_inspection) =
+        ("—".to_string(), "—".to_string(), "—".to_string());
+    let mut n_findings_overdue = 0i64;
+    if st.may(Action::Governance) {
+        match s.mamori.finding_list(a, None, true).await {
+            Ok(list) => {
+                open_findings = list.len().to_string();
+                for x in list.iter().filter(|x| x.overdue) {
+                    n_findings_overdue += 1;
+                    overdue.push(Due {
+                        href: format!("/console/inspections/{}", x.inspection_id),
+                        what: format!("{} {}", c.t("指摘事項", "Finding"), x.id),
+                        answer_by: x.due.clone(),
+                    });
+                }
+                overdue_findings = n_findings_overdue.to_string();
+            }
+            Err(e) => return error_page(&c, &e, "/console"),
+        }
+        match s.mamori.inspection_list(a).await {
+            Ok(list) => {
+                if let Some(i) = list.iter().map(|i| i.run_at.as_str()).max() {
+                    last_inspection = i.get(..10).unwrap_or(i).to_string();
+                } else {
+                    last_inspection = c.t("未実施", "none yet").to_string();
+                }
+            }
+            Err(e) => return error_page(&c, &e, "/console"),
+        }
+    }
     charts.push(chart(
         "ch-overdue",
         c.t("期限超過", "Overdue items"),
@@ -504,6 +550,7 @@ async fn dashboard(
             (c.t("請求", "Requests").into(), n_overdue[0]),
             (c.t("苦情", "Complaints").into(), n_overdue[1]),
             (c.t("漏えい等", "Incidents").into(), n_overdue[2]),
+            (c.t("指摘事項", "Findings").into(), n_findings_overdue),
         ],
     ));
     if st.may(Action::Audit)
@@ -572,6 +619,9 @@ async fn dashboard(
         open_requests,
         open_complaints,
         open_incidents,
+        open_findings,
+        overdue_findings,
+        last_inspection,
         overdue,
         charts,
     };
@@ -785,6 +835,7 @@ struct PrincipalPage {
     revealed: bool,
     values: Vec<(String, String)>,
     denied: String,
+    consents: consent::Consents,
 }
 
 async fn principal_page(
@@ -802,14 +853,17 @@ async fn principal_page(
         Some(&st),
     );
     let purposes = purpose_choices(&s, &st, c.ja);
+    let id = safe_id(&id);
+    let consents = consent::Consents::of(&s, &st, &id, c.ja).await;
     let p = PrincipalPage {
         c,
-        id: safe_id(&id),
+        id,
         purposes,
         purpose: String::new(),
         revealed: false,
         values: vec![],
         denied: String::new(),
+        consents,
     };
     page(StatusCode::OK, &p, set)
 }
@@ -873,6 +927,7 @@ async fn principal_reveal(
                     )
                 })
                 .collect();
+            let consents = consent::Consents::of(&s, &st, &id, c.ja).await;
             page(
                 StatusCode::OK,
                 &PrincipalPage {
@@ -883,11 +938,13 @@ async fn principal_reveal(
                     revealed: true,
                     values,
                     denied: String::new(),
+                    consents,
                 },
                 set,
             )
         }
         Err(ServiceError::Denied(rule)) => {
+            let consents = consent::Consents::of(&s, &st, &id, c.ja).await;
             let p = PrincipalPage {
                 c,
                 id,
@@ -896,6 +953,7 @@ async fn principal_reveal(
                 revealed: false,
                 values: vec![],
                 denied: format!("denied: {rule}"),
+                consents,
             };
             page(StatusCode::FORBIDDEN, &p, set)
         }
@@ -1364,54 +1422,7 @@ async fn complaint_notice(
     }
 }
 
-// ---- incidents, provision, retention -------------------------------------------------------
-
-struct IncidentRow {
-    id: String,
-    status: String,
-    discovered_on: String,
-    affected: i64,
-    reportable: bool,
-    preliminary_due: String,
-    final_due: String,
-    overdue: bool,
-    pending: String,
-}
-
-#[derive(Template)]
-#[template(path = "console_incidents.html")]
-struct IncidentsPage {
-    c: Ctx,
-    rows: Vec<IncidentRow>,
-}
-
-async fn incidents(
-    State(s): State<AppState>,
-    st: Staff,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let (c, set) = ctx(&s, &headers, "/console/incidents", &q, Some(&st));
-    let list = match s.mamori.incident_list(&st.actor, false, None).await {
-        Ok(l) => l,
-        Err(e) => return error_page(&c, &e, "/console"),
-    };
-    let rows = list
-        .into_iter()
-        .map(|i| IncidentRow {
-            id: i.id,
-            status: i.status,
-            discovered_on: i.discovered_on,
-            affected: i.principals_affected,
-            reportable: i.reportable,
-            preliminary_due: i.preliminary_due,
-            final_due: i.final_due.unwrap_or_default(),
-            overdue: i.overdue,
-            pending: i.pending_steps.join(", "),
-        })
-        .collect();
-    page(StatusCode::OK, &IncidentsPage { c, rows }, set)
-}
+// ---- provision, retention ------------------------------------------------------------------
 
 struct ProvisionRow {
     id: String,

@@ -501,7 +501,7 @@ async fn sessions_need_the_csrf_token_and_repeated_failures_lock_the_account() {
 }
 
 #[tokio::test]
-async fn tokens_are_revocable_and_only_administrators_issue_them() {
+async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
     on_both(|s| async move {
         let admin = s.m.staff_token("admin").await.unwrap().token;
         let r = s
@@ -513,6 +513,26 @@ async fn tokens_are_revocable_and_only_administrators_issue_them() {
             .unwrap();
         let d = problem(r, StatusCode::FORBIDDEN).await;
         assert!(d.contains("role clerk may not manage staff"), "{d}");
+        // Their own is theirs to make: it carries the same role.
+        let r = s
+            .http
+            .post(s.url("/api/v1/staff/sato/tokens"))
+            .bearer_auth(&s.clerk_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let own: Value = r.json().await.unwrap();
+        let me: Value = s
+            .get("/api/v1/me", own["token"].as_str())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (me["login"].as_str(), me["role"].as_str()),
+            (Some("sato"), Some("clerk"))
+        );
         let r = s
             .http
             .post(s.url("/api/v1/staff/kansa/tokens"))

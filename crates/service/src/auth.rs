@@ -27,6 +27,15 @@ pub struct Session {
     pub expires_at: String,
 }
 
+/// An API token as listed (never the token itself).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub token_id: String,
+    pub login: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
 fn wrong() -> ServiceError {
     ServiceError::Unauthenticated("login or password is wrong".into())
 }
@@ -162,10 +171,69 @@ impl Mamori {
         Ok((self.actor(&login).await?, id))
     }
 
-    /// A new API token for a staff member, made by an administrator over the API.
+    /// A new API token for a staff member (shown once). A staff member may make their own — it
+    /// carries no more than their role, like a session, and is attributed to them (seed 000
+    /// Art. 8-5); a token for someone else needs the `staff` action (the administrator).
     pub async fn issue_token(&self, actor: &Actor, login: &str) -> Result<NewToken> {
-        self.require(actor, Action::Staff, "staff.token").await?;
-        self.staff_token(login).await
+        if login != actor.login {
+            self.require(actor, Action::Staff, "staff.token").await?;
+        }
+        if self.store.staff(login).await?.is_none() {
+            return Err(ServiceError::NotFound(format!(
+                "login: there is no staff member \"{login}\""
+            )));
+        }
+        let id = random_hex(6);
+        let token = format!("mmr_{}", random_hex(32));
+        self.store
+            .write(
+                vec![Store::insert_token(&id, login, &token_hash(&token))],
+                vec![AuditDraft {
+                    actor: actor.login.clone(),
+                    action: "staff.token".into(),
+                    decision: "done".into(),
+                    detail: serde_json::json!({"login": login, "token_id": id}),
+                    ..Default::default()
+                }],
+            )
+            .await?;
+        Ok(NewToken {
+            login: login.to_string(),
+            token_id: id,
+            token,
+        })
+    }
+
+    /// The API tokens a staff member may see: their own, or everyone's with the `staff` action
+    /// (ids and dates only; a token is shown once, when made).
+    pub async fn token_list(&self, actor: &Actor) -> Result<Vec<TokenInfo>> {
+        let all = actor.role.actions.contains(&Action::Staff);
+        let rows = self
+            .store
+            .tokens(if all {
+                None
+            } else {
+                Some(actor.login.as_str())
+            })
+            .await?;
+        self.store
+            .audit(vec![AuditDraft {
+                actor: actor.login.clone(),
+                action: "staff.token.list".into(),
+                decision: "allow".into(),
+                detail: serde_json::json!({"all": all, "count": rows.len()}),
+                ..Default::default()
+            }])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TokenInfo {
+                token_id: r.id,
+                login: r.login,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+            })
+            .collect())
     }
 
     /// Revoke an API token: a staff member may revoke their own; an administrator any.

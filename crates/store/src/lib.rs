@@ -140,6 +140,15 @@ pub struct PolicyVersionRow {
     pub toml: String,
 }
 
+/// An API token as listed: its id, owner and dates; the token and its hash are never read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub login: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
 pub(crate) fn opt_s(r: &AnyRow, i: usize) -> Result<Option<String>> {
     Ok(r.try_get::<Option<String>, _>(i)?)
 }
@@ -418,6 +427,36 @@ impl Store {
             )
             .await?;
         rows.first().map(|r| s(r, 0)).transpose()
+    }
+
+    /// API tokens (never their hashes), oldest first: one staff member's, or everyone's.
+    pub async fn tokens(&self, login: Option<&str>) -> Result<Vec<TokenRow>> {
+        let rows = match login {
+            Some(l) => {
+                self.rows(
+                    "SELECT id, login, created_at, revoked_at FROM api_tokens WHERE login = $1 ORDER BY created_at, id",
+                    vec![l.into()],
+                )
+                .await?
+            }
+            None => {
+                self.rows(
+                    "SELECT id, login, created_at, revoked_at FROM api_tokens ORDER BY created_at, id",
+                    vec![],
+                )
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRow {
+                    id: s(r, 0)?,
+                    login: s(r, 1)?,
+                    created_at: s(r, 2)?,
+                    revoked_at: opt_s(r, 3)?,
+                })
+            })
+            .collect()
     }
 
     pub fn revoke_token(id: &str) -> Stmt {

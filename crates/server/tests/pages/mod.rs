@@ -489,6 +489,12 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
             "/console/audit",
             "/console/policy",
             "/console/policy?lang=en",
+            "/console/import",
+            "/console/training",
+            "/console/ledger",
+            "/console/inspections",
+            "/console/tokens",
+            "/console/tokens?lang=en",
         ] {
             let r = http
                 .get(s.url(p))
@@ -878,6 +884,97 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
     );
     shot("09-console-complaints").await;
 
+    // A CSV import through a real file chooser (multipart from the browser).
+    let csv = profile.path().join("volunteers.csv");
+    std::fs::write(&csv, "name,email\r\nTran Thi Mai,mai@example.com\r\n").unwrap();
+    c.goto(&s.url("/console/import")).await.unwrap();
+    c.find(Locator::Css("#channel option[value='volunteer']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(&csv.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Id("import"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let added = c
+        .wait()
+        .for_element(Locator::Id("added"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(added, "1");
+    shot("10-console-import").await;
+
+    // Consent to a recipient on the principal page.
+    c.goto(&s.url(&format!("/console/principals/{id}")))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#target option[value='recipient:selecttype']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("give-consent"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let consents = c
+        .wait()
+        .for_element(Locator::Id("consent-list"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(consents.contains("recipient:selecttype"), "{consents}");
+    shot("11-console-consent").await;
+
+    // The clerk reports a breach to the manager and sees the deadlines.
+    c.goto(&s.url("/console/incidents")).await.unwrap();
+    c.find(Locator::Id("principals_affected"))
+        .await
+        .unwrap()
+        .send_keys("3")
+        .await
+        .unwrap();
+    c.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("USBメモリを紛失した")
+        .await
+        .unwrap();
+    c.find(Locator::Id("open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let opened = c
+        .wait()
+        .for_element(Locator::Id("opened-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(opened.starts_with("i_"), "{opened}");
+    shot("12-console-incident-reported").await;
+
     c.close().await.unwrap();
 }
 
@@ -958,6 +1055,800 @@ async fn a_clerk_registers_a_principal_from_the_console() {
                 .unwrap();
         assert_eq!(shown.fields.len(), 2, "the empty phone is not stored");
         assert_eq!(shown.fields["email"], "maria@example.com");
+    })
+    .await;
+}
+
+// ---- the pages of issue 12: import, consent, incidents, policy, tokens, governance ----------
+
+/// A `multipart/form-data` body (what a browser sends for a form with a file), built by hand so
+/// the tests need no extra client feature: text fields, then files as (name, file name, bytes).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----mamori-test-boundary-7c1d";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (k, name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(
+    s: &Srv,
+    path: &str,
+    session: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> reqwest::Response {
+    let (ct, body) = multipart(fields, files);
+    plain()
+        .post(s.url(path))
+        .header(COOKIE, session)
+        .header(reqwest::header::CONTENT_TYPE, ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get_page(s: &Srv, path: &str, session: &str) -> (StatusCode, String) {
+    let r = plain()
+        .get(s.url(path))
+        .header(COOKIE, session)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn post_form(s: &Srv, path: &str, session: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    plain()
+        .post(s.url(path))
+        .header(COOKIE, session)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A form sent without the session's token, and with a wrong one: both refused with 403 and
+/// the one-line reason, before anything is done (the caller checks that nothing was stored).
+async fn refused_without_the_token(s: &Srv, path: &str, session: &str, form: &[(&str, &str)]) {
+    for token in [None, Some("ffffffffffffffffffffffffffffffff")] {
+        let mut f = form.to_vec();
+        if let Some(t) = token {
+            f.push(("csrf", t));
+        }
+        let r = post_form(s, path, session, &f).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} {token:?}");
+        assert!(r.text().await.unwrap().contains("csrf: "), "{path}");
+    }
+}
+
+fn principals(v: &serde_json::Value) -> i64 {
+    v["principals"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_clerk_imports_a_csv_from_the_console_and_the_people_are_findable() {
+    on_both(|s| async move {
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let (status, html) = get_page(&s, "/console/import", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("enctype=\"multipart/form-data\"")
+                && html.contains("<label for=\"file\">")
+                && html.contains("value=\"volunteer\""),
+            "{html}"
+        );
+        let csv = "name,email,phone\r\nNguyen Van An,an@example.com,090-1234-5678\r\nMaria Santos,maria@example.com,\r\nBad Row,not-an-email,\r\n";
+        let before = principals(&s.m.status().await.unwrap());
+        // No token, or a wrong one: refused before anything is stored.
+        for token in [None, Some("0123456789abcdef")] {
+            let mut fields = vec![("channel", "volunteer")];
+            if let Some(t) = token {
+                fields.push(("csrf", t));
+            }
+            let r = post_multipart(
+                &s,
+                "/console/import",
+                &clerk,
+                &fields,
+                &[("file", "people.csv", csv.as_bytes())],
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            assert!(r.text().await.unwrap().contains("csrf: "));
+        }
+        assert_eq!(principals(&s.m.status().await.unwrap()), before);
+        // A column the channel does not collect: the whole file is refused, naming line 1.
+        let r = post_multipart(
+            &s,
+            "/console/import",
+            &clerk,
+            &[("csrf", &csrf), ("channel", "volunteer")],
+            &[("file", "bad.csv", b"name,passport_number\r\nA,TK123\r\n")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("line 1") && body.contains("passport_number") && !body.contains("TK123"),
+            "{body}"
+        );
+        assert_eq!(principals(&s.m.status().await.unwrap()), before);
+
+        let r = post_multipart(
+            &s,
+            "/console/import",
+            &clerk,
+            &[("csrf", &csrf), ("channel", "volunteer")],
+            &[("file", "people.csv", csv.as_bytes())],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("<dd id=\"rows\">3</dd>")
+                && html.contains("<dd id=\"added\">2</dd>")
+                && html.contains("<dd id=\"errors\">1</dd>"),
+            "{html}"
+        );
+        // The bad row is named by its line and field, without its value.
+        assert!(
+            html.contains("<th scope=\"row\">4</th><td>email</td>") && !html.contains("not-an-email"),
+            "{html}"
+        );
+        assert_eq!(principals(&s.m.status().await.unwrap()), before + 2);
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let found =
+            s.m.principal_find(&clerk_actor, "registration_contact", "email", "an@example.com")
+                .await
+                .unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(html.contains(&format!("/console/principals/{}", found[0].id)));
+        // The same file again adds nobody.
+        let r = post_multipart(
+            &s,
+            "/console/import",
+            &clerk,
+            &[("csrf", &csrf), ("channel", "volunteer")],
+            &[("file", "people.csv", csv.as_bytes())],
+        )
+        .await;
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("<dd id=\"added\">0</dd>")
+                && html.contains("<dd id=\"already-imported\">2</dd>"),
+            "{html}"
+        );
+        assert_eq!(principals(&s.m.status().await.unwrap()), before + 2);
+
+        // The auditor may not register anyone: the service's rule, nothing stored.
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let r = post_multipart(
+            &s,
+            "/console/import",
+            &auditor,
+            &[("csrf", &acsrf), ("channel", "volunteer")],
+            &[("file", "people2.csv", b"name\r\nSomeone Else\r\n")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("denied: role auditor"), "{body}");
+        assert_eq!(principals(&s.m.status().await.unwrap()), before + 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn consent_is_given_and_withdrawn_on_the_principal_page() {
+    on_both(|s| async move {
+        let id = add_principal(&s.m).await;
+        let page = format!("/console/principals/{id}");
+        let action = format!("/console/principals/{id}/consent");
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let (status, html) = get_page(&s, &page, &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("同意の記録はありません") && html.contains("<label for=\"target\">"),
+            "{html}"
+        );
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let give = [
+            ("op", "give"),
+            ("target", "recipient:selecttype"),
+            ("evidence", "form 2026-17"),
+        ];
+        let r = post_form(&s, &action, &clerk, &give).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let mut wrong = give.to_vec();
+        wrong.push(("csrf", "not-the-token"));
+        let r = post_form(&s, &action, &clerk, &wrong).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(
+            s.m.consents_list(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut ok = give.to_vec();
+        ok.push(("csrf", &csrf));
+        let r = post_form(&s, &action, &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = get_page(&s, &page, &clerk).await;
+        assert!(
+            html.contains("id=\"consent-list\"")
+                && html.contains("recipient:selecttype")
+                && html.contains("form 2026-17")
+                && html.contains("撤回する"),
+            "{html}"
+        );
+        let list = s.m.consents_list(&clerk_actor, &id).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].recipient.as_deref(), Some("selecttype"));
+
+        // An unknown purpose names the field.
+        let r = post_form(
+            &s,
+            &action,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("op", "give"),
+                ("target", "purpose:marketing"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("--purpose: &#34;marketing&#34; is not a purpose")
+        );
+
+        let r = post_form(
+            &s,
+            &action,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("op", "withdraw"),
+                ("target", "recipient:selecttype"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let list = s.m.consents_list(&clerk_actor, &id).await.unwrap();
+        assert!(list[0].withdrawn_at.is_some());
+        let (_, html) = get_page(&s, &page, &clerk).await;
+        assert!(!html.contains("撤回する"), "withdrawn: no button {html}");
+
+        // The auditor has no consent action: the page says the rule, the form is refused.
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let (status, html) = get_page(&s, &page, &auditor).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"consent-problem\"") && html.contains("denied: role auditor"),
+            "{html}"
+        );
+        let r = post_form(
+            &s,
+            &action,
+            &auditor,
+            &[
+                ("csrf", &acsrf),
+                ("op", "give"),
+                ("target", "recipient:selecttype"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role auditor"));
+        assert_eq!(s.m.consents_list(&clerk_actor, &id).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_incident_reported_from_the_console_is_worked_by_the_manager_with_its_deadlines() {
+    on_both(|s| async move {
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        // The clerk may report but not see the list: the rule is shown beside the form.
+        let (status, html) = get_page(&s, "/console/incidents", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"denied\"")
+                && html.contains("denied: ")
+                && html.contains("<label for=\"principals_affected\">"),
+            "{html}"
+        );
+        let today = mamori_service::today_jst().to_string();
+        let facts = [
+            ("discovered_on", today.as_str()),
+            ("principals_affected", "1200"),
+            ("wrongful_purpose", "1"),
+            ("description", "名簿のファイルが外部から読まれた"),
+        ];
+        refused_without_the_token(&s, "/console/incidents", &clerk, &facts).await;
+        assert!(
+            s.m.incident_list(&boss_actor, false, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Bad input names the field; nothing is stored.
+        let r = post_form(
+            &s,
+            "/console/incidents",
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("mode", "open"),
+                ("discovered_on", &today),
+                ("principals_affected", "many"),
+                ("description", "x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("principals_affected: "));
+        // Assessing only stores nothing.
+        let mut assess = facts.to_vec();
+        assess.extend([("csrf", csrf.as_str()), ("mode", "assess")]);
+        let r = post_form(&s, "/console/incidents", &clerk, &assess).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("判定のみ") && html.contains("wrongful_purpose"),
+            "{html}"
+        );
+        assert!(
+            s.m.incident_list(&boss_actor, false, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut open = facts.to_vec();
+        open.extend([("csrf", csrf.as_str()), ("mode", "open")]);
+        let r = post_form(&s, "/console/incidents", &clerk, &open).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        let list = s.m.incident_list(&boss_actor, false, None).await.unwrap();
+        assert_eq!(list.len(), 1);
+        let inc = &list[0];
+        assert!(inc.reportable);
+        let final_due = inc.final_due.clone().unwrap();
+        assert!(
+            html.contains(&format!("<strong id=\"opened-id\">{}</strong>", inc.id))
+                && html.contains(&inc.preliminary_due)
+                && html.contains(&final_due),
+            "{html}"
+        );
+        // The clerk cannot open the detail page: the manager's (seed 003 Art. 13(2)).
+        let detail = format!("/console/incidents/{}", inc.id);
+        let (status, html) = get_page(&s, &detail, &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(html.contains("denied: "), "{html}");
+
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let (status, html) = get_page(&s, "/console/incidents", &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("/console/incidents/{}", inc.id))
+                && html.contains(&inc.preliminary_due),
+            "{html}"
+        );
+        let (status, html) = get_page(&s, &detail, &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!(
+                "<dd id=\"preliminary-due\">{}</dd>",
+                inc.preliminary_due
+            )) && html.contains(&format!("<dd id=\"final-due\">{final_due}</dd>"))
+                && html.contains("名簿のファイルが外部から読まれた"),
+            "{html}"
+        );
+        // A step without the token is refused and not recorded.
+        let step = format!("{detail}/steps");
+        refused_without_the_token(
+            &s,
+            &step,
+            &boss,
+            &[("step", "containment"), ("text", "遮断した")],
+        )
+        .await;
+        let r = post_form(
+            &s,
+            &step,
+            &boss,
+            &[
+                ("csrf", &bcsrf),
+                ("step", "containment"),
+                ("text", "サーバーを遮断した"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = post_form(
+            &s,
+            &format!("{detail}/submitted"),
+            &boss,
+            &[("csrf", &bcsrf), ("stage", "preliminary"), ("on", &today)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        // Closing before the final report is refused with the service's reason.
+        let r = post_form(&s, &format!("{detail}/close"), &boss, &[("csrf", &bcsrf)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, html) = get_page(&s, &detail, &boss).await;
+        assert!(
+            html.contains("サーバーを遮断した") && html.contains(&format!("<dd>{today}</dd>")),
+            "{html}"
+        );
+        let d = s.m.incident_show(&boss_actor, &inc.id, None).await.unwrap();
+        assert_eq!(d.steps.len(), 1);
+        assert_eq!(
+            d.info.preliminary_submitted_on.as_deref(),
+            Some(today.as_str())
+        );
+        assert_eq!(d.info.status, "open");
+        let r = plain()
+            .get(s.url(&format!("{detail}/report?stage=final&lang=ja")))
+            .header(COOKIE, &boss)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("<html"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_proposed_policy_is_compared_and_applied_only_by_the_role_the_service_allows() {
+    on_both(|s| async move {
+        let current = mamori_policy::preset("chiba-ia").unwrap();
+        let proposed = current
+            .replacen("version = \"2022-04-01\"", "version = \"2099-01-01\"", 1)
+            .replacen(
+                "en = \"To contact you about supporting-member",
+                "en = \"So that we can contact you about supporting-member",
+                1,
+            );
+        assert_ne!(proposed, current);
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let (status, html) = get_page(&s, "/console/policy", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("action=\"/console/policy/diff\""), "{html}");
+        let r = post_multipart(
+            &s,
+            "/console/policy/diff",
+            &clerk,
+            &[("toml", &proposed)],
+            &[],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // Uploaded as a file: the change is classified with its rule.
+        let r = post_multipart(
+            &s,
+            "/console/policy/diff",
+            &clerk,
+            &[("csrf", &csrf)],
+            &[("file", "new.toml", proposed.as_bytes())],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("purposes[registration_contact]")
+                && html.contains("publish_notice")
+                && html.contains("APPI 21(3)")
+                && html.contains("<strong id=\"proposed\">2099-01-01</strong>"),
+            "{html}"
+        );
+        // Bad TOML names the problem.
+        let r = post_multipart(
+            &s,
+            "/console/policy/diff",
+            &clerk,
+            &[("csrf", &csrf), ("toml", "version = 3")],
+            &[],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        let versions = s.m.policy_versions().await.unwrap().len();
+        let today = mamori_service::today_jst().to_string();
+        let apply = [("toml", proposed.as_str()), ("effective", today.as_str())];
+        refused_without_the_token(&s, "/console/policy/apply", &clerk, &apply).await;
+        let mut with = apply.to_vec();
+        with.push(("csrf", &csrf));
+        let r = post_form(&s, "/console/policy/apply", &clerk, &with).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert_eq!(s.m.policy_versions().await.unwrap().len(), versions);
+        assert_eq!(s.m.policy_version(), "2022-04-01");
+
+        let (admin, acsrf) = console_login(&s, "admin").await;
+        let mut with = apply.to_vec();
+        with.push(("csrf", &acsrf));
+        let r = post_form(&s, "/console/policy/apply", &admin, &with).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("id=\"applied\"") && html.contains("2099-01-01"),
+            "{html}"
+        );
+        assert_eq!(s.m.policy_versions().await.unwrap().len(), versions + 1);
+        assert_eq!(s.m.policy_version(), "2099-01-01");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_staff_member_makes_a_token_that_works_on_the_api_and_revokes_it() {
+    on_both(|s| async move {
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let (status, html) = get_page(&s, "/console/tokens", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("id=\"make-token\""), "{html}");
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let before = s.m.token_list(&clerk_actor).await.unwrap().len();
+        let r = post_form(&s, "/console/tokens", &clerk, &[]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = post_form(&s, "/console/tokens", &clerk, &[("csrf", "nope")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(s.m.token_list(&clerk_actor).await.unwrap().len(), before);
+
+        let r = post_form(&s, "/console/tokens", &clerk, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        let (_, rest) = html.split_once("id=\"new-token\" value=\"").unwrap();
+        let token = rest.split('"').next().unwrap().to_string();
+        assert!(token.starts_with("mmr_"), "{token}");
+        let list = s.m.token_list(&clerk_actor).await.unwrap();
+        assert_eq!(list.len(), before + 1);
+        let id = list.last().unwrap().token_id.clone();
+        let me = s.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(me.status(), StatusCode::OK);
+        assert_eq!(
+            me.json::<serde_json::Value>().await.unwrap()["login"],
+            "sato"
+        );
+        // Shown once: the list page never shows it again.
+        let (_, html) = get_page(&s, "/console/tokens", &clerk).await;
+        assert!(html.contains(&id) && !html.contains(&token), "{html}");
+
+        // Someone else's token is the administrator's business.
+        let r = post_form(
+            &s,
+            "/console/tokens",
+            &clerk,
+            &[("csrf", &csrf), ("login", "kansa")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("denied: role clerk may not manage staff")
+        );
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let r = post_form(
+            &s,
+            &format!("/console/tokens/{id}/revoke"),
+            &auditor,
+            &[("csrf", &acsrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            s.get("/api/v1/me", Some(&token)).await.status(),
+            StatusCode::OK
+        );
+
+        let revoke = format!("/console/tokens/{id}/revoke");
+        refused_without_the_token(&s, &revoke, &clerk, &[]).await;
+        assert_eq!(
+            s.get("/api/v1/me", Some(&token)).await.status(),
+            StatusCode::OK
+        );
+        let r = post_form(&s, &revoke, &clerk, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            s.get("/api/v1/me", Some(&token)).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let (_, html) = get_page(&s, "/console/tokens", &clerk).await;
+        assert!(html.contains("失効"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts_findings() {
+    on_both(|s| async move {
+        add_principal(&s.m).await;
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let (clerk, _) = console_login(&s, "sato").await;
+        let boss_actor = s.m.actor("boss").await.unwrap();
+
+        // Training: the clerk may not see the records; the manager records one.
+        let (status, html) = get_page(&s, "/console/training", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(html.contains("denied: role clerk"), "{html}");
+        let (status, html) = get_page(&s, "/console/training", &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"training-staff\"") && html.contains("<label for=\"attendees\">")
+        );
+        let today = mamori_service::today_jst().to_string();
+        let form = [
+            ("title", "個人情報の取扱い研修"),
+            ("date", today.as_str()),
+            ("attendees", "sato, boss"),
+        ];
+        refused_without_the_token(&s, "/console/training", &boss, &form).await;
+        assert!(s.m.training_list(&boss_actor).await.unwrap().is_empty());
+        let r = post_form(
+            &s,
+            "/console/training",
+            &boss,
+            &[
+                ("csrf", &bcsrf),
+                ("title", "x"),
+                ("date", &today),
+                ("attendees", "nobody"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--attendee: "));
+        let mut ok = form.to_vec();
+        ok.push(("csrf", &bcsrf));
+        let r = post_form(&s, "/console/training", &boss, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = get_page(&s, "/console/training", &boss).await;
+        assert!(
+            html.contains("個人情報の取扱い研修") && html.contains("boss, sato"),
+            "{html}"
+        );
+        let (_, html) = get_page(&s, "/console/training?overdue=1", &boss).await;
+        assert!(html.contains("id=\"overdue-count\""), "{html}");
+
+        // The ledger: the auditor reads it and downloads it; the clerk may not.
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let (status, html) = get_page(&s, "/console/ledger", &auditor).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"ledger\"")
+                && html.contains("volunteer")
+                && html.contains("/console/ledger/download?format=csv"),
+            "{html}"
+        );
+        let r = plain()
+            .get(s.url("/console/ledger/download?format=csv"))
+            .header(COOKIE, &auditor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        assert!(r.text().await.unwrap().starts_with("\u{feff}channel,"));
+        let r = plain()
+            .get(s.url("/console/ledger/download?format=json"))
+            .header(COOKIE, &auditor)
+            .send()
+            .await
+            .unwrap();
+        let rows: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["channel"] == "volunteer"
+                    && r["category"] == "email"
+                    && r["principals"] == 1)
+        );
+        let (status, html) = get_page(&s, "/console/ledger", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(html.contains("denied: role clerk"), "{html}");
+
+        // Inspections: the auditor runs one and adds a finding already past due.
+        let (status, _) = get_page(&s, "/console/inspections", &auditor).await;
+        assert_eq!(status, StatusCode::OK);
+        refused_without_the_token(&s, "/console/inspections", &auditor, &[]).await;
+        assert!(s.m.inspection_list(&boss_actor).await.unwrap().is_empty());
+        let r = post_form(&s, "/console/inspections", &auditor, &[("csrf", &acsrf)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(to.starts_with("/console/inspections/i_"), "{to}");
+        let (status, html) = get_page(&s, &to, &auditor).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"checks\"") && html.contains("training"),
+            "{html}"
+        );
+        let findings = format!("{to}/findings");
+        let finding = [("text", "研修の記録が一部ない"), ("due", "2026-01-05")];
+        refused_without_the_token(&s, &findings, &auditor, &finding).await;
+        let mut ok = finding.to_vec();
+        ok.push(("csrf", &acsrf));
+        let r = post_form(&s, &findings, &auditor, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = get_page(&s, &to, &auditor).await;
+        assert!(html.contains("研修の記録が一部ない"), "{html}");
+        let open = s.m.finding_list(&boss_actor, None, true).await.unwrap();
+        assert_eq!(open.len(), 1);
+        assert!(open[0].overdue);
+
+        // The dashboard counts it beside requests, complaints and incidents.
+        let (_, dash) = get_page(&s, "/console", &boss).await;
+        assert!(
+            dash.contains("<div class=\"n\" id=\"open-findings\">1</div>")
+                && dash.contains("<span id=\"overdue-findings\">1</span>")
+                && dash.contains(&format!("指摘事項 {}", open[0].id)),
+            "{dash}"
+        );
+        let (_, dash) = get_page(&s, "/console", &clerk).await;
+        assert!(
+            dash.contains("<div class=\"n\" id=\"open-findings\">—</div>"),
+            "{dash}"
+        );
+
+        let close = format!("/console/findings/{}/close", open[0].id);
+        refused_without_the_token(&s, &close, &auditor, &[("result", "記録を補った")]).await;
+        let r = post_form(
+            &s,
+            &close,
+            &auditor,
+            &[("csrf", &acsrf), ("result", "記録を補った")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(
+            s.m.finding_list(&boss_actor, None, true)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let r = plain()
+            .get(s.url(&format!("{to}/report?lang=en")))
+            .header(COOKIE, &auditor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("Audit report"));
+        let (status, html) = get_page(&s, "/console/inspections", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(html.contains("denied: role clerk"), "{html}");
     })
     .await;
 }
