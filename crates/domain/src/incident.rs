@@ -305,11 +305,13 @@ impl Facts {
             .keys()
             .find(|k| !FACT_KEYS.contains(&k.as_str()) && !extra.contains(&k.as_str()))
         {
+            // Shown escaped (`{:?}`), so the message stays one line whatever the key holds
+            // (found by the fuzz target `incident_facts`).
             let shown: String = k.chars().take(40).collect();
             return Err(err(
                 "facts",
                 format!(
-                    "unknown key \"{shown}\": the facts are {}",
+                    "unknown key {shown:?}: the facts are {}",
                     FACT_KEYS.join(", ")
                 ),
             ));
@@ -774,6 +776,14 @@ mod tests {
         let mut v = facts_json();
         v["encrypted"] = json!(true);
         assert!(problem(v).starts_with("facts: unknown key \"encrypted\""));
+        let mut v = facts_json();
+        v["di\ngi-\ngisn"] = json!(0);
+        let p = problem(v);
+        assert!(
+            p.starts_with("facts: unknown key \"di\\ngi-\\ngisn\""),
+            "{p}"
+        );
+        assert!(!p.contains('\n'), "one line: {p}");
     }
 
     #[test]

@@ -384,7 +384,7 @@ impl RefundCase {
             return Err(err(
                 "event",
                 format!(
-                    "\"{}\" is not a refund event: use one of {}",
+                    "{:?} is not a refund event: use one of {}",
                     self.event,
                     EVENTS.join(", ")
                 ),

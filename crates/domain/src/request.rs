@@ -137,7 +137,7 @@ impl std::str::FromStr for RefusalGround {
             .find(|g| g.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "\"{s}\" is not a refusal ground: use {}",
+                    "{s:?} is not a refusal ground: use {}",
                     RefusalGround::ALL.map(|g| g.as_str()).join(", ")
                 )
             })
@@ -150,7 +150,7 @@ pub fn parse_kind(s: &str) -> Result<RequestKind, String> {
         .find(|k| k.as_str() == s)
         .ok_or_else(|| {
             format!(
-                "\"{s}\" is not a request kind: use {}",
+                "{s:?} is not a request kind: use {}",
                 RequestKind::ALL.map(|k| k.as_str()).join(", ")
             )
         })

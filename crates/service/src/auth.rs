@@ -180,7 +180,7 @@ impl Mamori {
         }
         if self.store.staff(login).await?.is_none() {
             return Err(ServiceError::NotFound(format!(
-                "login: there is no staff member \"{login}\""
+                "login: there is no staff member {login:?}"
             )));
         }
         let id = random_hex(6);

@@ -69,7 +69,7 @@ fn hh_mm(s: &str, key: &str) -> Result<Time> {
     });
     parsed.ok_or_else(|| {
         bad(format!(
-            "{key}: \"{s}\" is not a time: use HH:MM such as 10:00"
+            "{key}: {s:?} is not a time: use HH:MM such as 10:00"
         ))
     })
 }
@@ -83,7 +83,7 @@ fn mm_dd(s: &str, key: &str) -> Result<(i8, i8)> {
     });
     parsed.ok_or_else(|| {
         bad(format!(
-            "{key}: \"{s}\" is not a day of the year: use MM-DD such as 12-29"
+            "{key}: {s:?} is not a day of the year: use MM-DD such as 12-29"
         ))
     })
 }
@@ -131,7 +131,7 @@ pub fn office_window(w: &Window) -> Result<OfficeWindow> {
 pub fn preset_window(name: &str) -> Result<OfficeWindow> {
     let text = mamori_policy::preset(name).ok_or_else(|| {
         bad(format!(
-            "--preset: \"{name}\" is not a preset: use chiba-ia or tokyo-one"
+            "--preset: {name:?} is not a preset: use chiba-ia or tokyo-one"
         ))
     })?;
     let policy = Policy::parse(text, name).map_err(|e| ServiceError::Failed(e.to_string()))?;
@@ -762,7 +762,7 @@ impl Mamori {
             let login = login.trim();
             if self.store.staff(login).await?.is_none() {
                 return Err(bad(format!(
-                    "--consulted: there is no staff member \"{login}\": give the login of a staff member (`staff list`)"
+                    "--consulted: there is no staff member {login:?}: give the login of a staff member (`staff list`)"
                 )));
             }
             if !logins.iter().any(|l| l == login) {

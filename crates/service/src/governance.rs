@@ -363,7 +363,7 @@ impl Mamori {
     async fn staff_row(&self, login: &str) -> Result<mamori_store::StaffRow> {
         self.store.staff(login).await?.ok_or_else(|| {
             ServiceError::NotFound(format!(
-                "LOGIN: there is no staff member \"{login}\": `mamori staff list --as LOGIN` shows who there is"
+                "LOGIN: there is no staff member {login:?}: `mamori staff list --as LOGIN` shows who there is"
             ))
         })
     }
@@ -375,7 +375,7 @@ impl Mamori {
         let policy = self.policy();
         if policy.role(role).is_none() {
             return Err(bad(format!(
-                "--role: \"{role}\" is not a role of this policy: use one of {}",
+                "--role: {role:?} is not a role of this policy: use one of {}",
                 mamori_policy::Policy::ids(&policy.roles, |r| r.id.as_str())
             )));
         }
@@ -490,7 +490,7 @@ impl Mamori {
         let mut list: Vec<String> = Vec::new();
         for a in attendees {
             if self.store.staff(a).await?.is_none() {
-                return Err(bad(format!("--attendee: there is no staff member \"{a}\"")));
+                return Err(bad(format!("--attendee: there is no staff member {a:?}")));
             }
             if !list.contains(a) {
                 list.push(a.clone());
@@ -1242,7 +1242,7 @@ impl Mamori {
         let mut list = vec![actor.login.clone()];
         for m in members {
             if self.store.staff(m).await?.is_none() {
-                return Err(bad(format!("--member: there is no staff member \"{m}\"")));
+                return Err(bad(format!("--member: there is no staff member {m:?}")));
             }
             if !list.contains(m) {
                 list.push(m.clone());

@@ -81,7 +81,7 @@ impl Mamori {
         let policy = self.policy();
         let channel = policy.channel(channel_id).ok_or_else(|| {
             ServiceError::BadInput(format!(
-                "--channel: \"{channel_id}\" is not a channel of this policy: use one of {}",
+                "--channel: {channel_id:?} is not a channel of this policy: use one of {}",
                 Policy::ids(&policy.channels, |c| c.id.as_str())
             ))
         })?;
@@ -89,7 +89,7 @@ impl Mamori {
         for p in consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(
-                    "--consent: \"{p}\" is not a purpose of this policy"
+                    "--consent: {p:?} is not a purpose of this policy"
                 )));
             }
         }
@@ -108,7 +108,7 @@ impl Mamori {
         for h in &header {
             if !channel.categories.iter().any(|c| c == h) {
                 return Err(ServiceError::BadInput(format!(
-                    "FILE: line 1: column \"{h}\" is not a category collected through channel {}: use {}",
+                    "FILE: line 1: column {h:?} is not a category collected through channel {}: use {}",
                     channel.id,
                     channel.categories.join(", ")
                 )));

@@ -1210,7 +1210,7 @@ impl Mamori {
             let c = c.trim();
             if policy.category(c).is_none() {
                 return Err(bad(format!(
-                    "--category: \"{c}\" is not a category of the policy: `policy show` lists them; nothing was recorded"
+                    "--category: {c:?} is not a category of the policy: `policy show` lists them; nothing was recorded"
                 )));
             }
             if !cats.iter().any(|x| x == c) {

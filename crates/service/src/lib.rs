@@ -284,7 +284,7 @@ impl Mamori {
     pub async fn actor(&self, login: &str) -> Result<Actor> {
         let row = self.store.staff(login).await?.ok_or_else(|| {
             ServiceError::Unauthenticated(format!(
-                "--as: there is no staff member \"{login}\": `mamori staff list --as ADMIN` shows who there is"
+                "--as: there is no staff member {login:?}: `mamori staff list --as ADMIN` shows who there is"
             ))
         })?;
         if row.disabled {

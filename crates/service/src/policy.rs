@@ -103,7 +103,7 @@ impl Mamori {
         }
         if versions.iter().any(|v| v.version == new.version) {
             return Err(ServiceError::BadInput(format!(
-                "version: {file} has version \"{}\" which is stored already: give the new policy a new version (e.g. its date)",
+                "version: {file} has version {:?} which is stored already: give the new policy a new version (e.g. its date)",
                 new.version
             )));
         }

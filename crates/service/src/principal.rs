@@ -317,7 +317,7 @@ impl Mamori {
         let policy = self.policy();
         let channel = policy.channel(&new.channel).ok_or_else(|| {
             ServiceError::BadInput(format!(
-                "--channel: \"{}\" is not a channel of this policy: use one of {}",
+                "--channel: {:?} is not a channel of this policy: use one of {}",
                 new.channel,
                 Policy::ids(&policy.channels, |c| c.id.as_str())
             ))
@@ -326,7 +326,7 @@ impl Mamori {
         for p in &new.consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(
-                    "--consent: \"{p}\" is not a purpose of this policy: use one of {}",
+                    "--consent: {p:?} is not a purpose of this policy: use one of {}",
                     Policy::ids(&policy.purposes, |x| x.id.as_str())
                 )));
             }
@@ -388,7 +388,7 @@ impl Mamori {
         let policy = self.policy();
         if policy.purpose(purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--purpose: \"{purpose}\" is not a purpose of this policy: use one of {}",
+                "--purpose: {purpose:?} is not a purpose of this policy: use one of {}",
                 Policy::ids(&policy.purposes, |x| x.id.as_str())
             )));
         }
@@ -472,7 +472,7 @@ impl Mamori {
             for c in list {
                 if policy.category(c).is_none() {
                     return Err(ServiceError::BadInput(format!(
-                        "--fields: \"{c}\" is not a category of this policy"
+                        "--fields: {c:?} is not a category of this policy"
                     )));
                 }
             }

@@ -123,7 +123,7 @@ impl Mamori {
     fn recipient_of(&self, policy: &Policy, id: &str) -> Result<Recipient> {
         policy.recipient(id).cloned().ok_or_else(|| {
             ServiceError::BadInput(format!(
-                "--recipient: \"{id}\" is not a recipient of this policy: use one of {}",
+                "--recipient: {id:?} is not a recipient of this policy: use one of {}",
                 Policy::ids(&policy.recipients, |r| r.id.as_str())
             ))
         })
@@ -198,7 +198,7 @@ impl Mamori {
             ConsentTarget::Purpose(p) => {
                 if policy.purpose(p).is_none() {
                     return Err(ServiceError::BadInput(format!(
-                        "--purpose: \"{p}\" is not a purpose of this policy: use one of {}",
+                        "--purpose: {p:?} is not a purpose of this policy: use one of {}",
                         Policy::ids(&policy.purposes, |x| x.id.as_str())
                     )));
                 }
@@ -369,7 +369,7 @@ impl Mamori {
         let recipient = self.recipient_of(&policy, &req.recipient)?;
         if policy.purpose(&req.purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--purpose: \"{}\" is not a purpose of this policy: use one of {}",
+                "--purpose: {:?} is not a purpose of this policy: use one of {}",
                 req.purpose,
                 Policy::ids(&policy.purposes, |x| x.id.as_str())
             )));
@@ -383,7 +383,7 @@ impl Mamori {
         for c in &req.fields {
             if policy.category(c).is_none() {
                 return Err(ServiceError::BadInput(format!(
-                    "--fields: \"{c}\" is not a category of this policy"
+                    "--fields: {c:?} is not a category of this policy"
                 )));
             }
             if !held.iter().any(|f| &f.category == c) {
@@ -615,7 +615,7 @@ impl Mamori {
             }
             (Some(other), _, _) => {
                 return Err(ServiceError::BadInput(format!(
-                    "--kind: \"{other}\" is not a review kind: use contract or measures"
+                    "--kind: {other:?} is not a review kind: use contract or measures"
                 )));
             }
             (None, true, true) => {
@@ -640,7 +640,7 @@ impl Mamori {
             for c in list {
                 if !ContractClause::ALL.iter().any(|x| x.as_str() == c) {
                     return Err(ServiceError::BadInput(format!(
-                        "--clauses: \"{c}\" is not a clause: use {}",
+                        "--clauses: {c:?} is not a clause: use {}",
                         ContractClause::ALL
                             .iter()
                             .map(|x| x.as_str())

@@ -195,7 +195,7 @@ impl Mamori {
         let channel = req.channel.clone().unwrap_or_else(|| "counter".into());
         if !INTAKE_CHANNELS.contains(&channel.as_str()) {
             return Err(bad(format!(
-                "--channel: \"{channel}\" is not an intake channel: use {}",
+                "--channel: {channel:?} is not an intake channel: use {}",
                 INTAKE_CHANNELS.join(", ")
             )));
         }
@@ -213,7 +213,7 @@ impl Mamori {
             }
             if policy.purpose(p).is_none() {
                 return Err(bad(format!(
-                    "--purpose: \"{p}\" is not a purpose of this policy: use one of {}",
+                    "--purpose: {p:?} is not a purpose of this policy: use one of {}",
                     Policy::ids(&policy.purposes, |x| x.id.as_str())
                 )));
             }
@@ -332,7 +332,7 @@ impl Mamori {
             .any(|m| m.as_str() == method)
         {
             return Err(bad(format!(
-                "--method: \"{method}\" is not an identity check of this policy: use {}",
+                "--method: {method:?} is not an identity check of this policy: use {}",
                 policy
                     .requests
                     .identity_methods

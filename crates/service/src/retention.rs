@@ -50,7 +50,7 @@ pub struct SweepReport {
 
 fn parse_ts(s: &str, what: &str) -> Result<Timestamp> {
     s.parse::<Timestamp>()
-        .map_err(|_| ServiceError::Failed(format!("stored {what} \"{s}\" is not a time")))
+        .map_err(|_| ServiceError::Failed(format!("stored {what} {s:?} is not a time")))
 }
 
 impl Mamori {

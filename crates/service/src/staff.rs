@@ -20,7 +20,7 @@ pub fn check_login(login: &str) -> Result<()> {
         Ok(())
     } else {
         Err(ServiceError::BadInput(format!(
-            "login: \"{login}\" is not a valid login: use 2–32 lower-case letters, digits, '.', '_' or '-', starting with a letter (e.g. sato)"
+            "login: {login:?} is not a valid login: use 2–32 lower-case letters, digits, '.', '_' or '-', starting with a letter (e.g. sato)"
         )))
     }
 }
@@ -96,7 +96,7 @@ impl Mamori {
         let policy = self.policy();
         if policy.role(role).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--role: \"{role}\" is not a role of this policy: use one of {}",
+                "--role: {role:?} is not a role of this policy: use one of {}",
                 mamori_policy::Policy::ids(&policy.roles, |r| r.id.as_str())
             )));
         }
@@ -110,7 +110,7 @@ impl Mamori {
         check_password(password)?;
         if self.store.staff(login).await?.is_some() {
             return Err(ServiceError::BadInput(format!(
-                "login: staff member \"{login}\" exists already: choose another login"
+                "login: staff member {login:?} exists already: choose another login"
             )));
         }
         let hash = hash_password(password)?;
@@ -167,7 +167,7 @@ impl Mamori {
     pub async fn staff_token(&self, login: &str) -> Result<NewToken> {
         if self.store.staff(login).await?.is_none() {
             return Err(ServiceError::NotFound(format!(
-                "LOGIN: there is no staff member \"{login}\": add them with `mamori staff add`"
+                "LOGIN: there is no staff member {login:?}: add them with `mamori staff add`"
             )));
         }
         let id = mamori_store::crypto::random_hex(6);

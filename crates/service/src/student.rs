@@ -472,7 +472,7 @@ impl Mamori {
             .filter(|k| *k != Stage::Applied)
             .ok_or_else(|| {
                 bad(format!(
-                    "--kind: \"{}\" is not a student event: use one of {}",
+                    "--kind: {:?} is not a student event: use one of {}",
                     e.kind,
                     Stage::event_kinds()
                 ))
@@ -600,7 +600,7 @@ impl Mamori {
                 .filter(|i| refund::ITEMS.contains(i))
                 .collect();
             return Err(bad(format!(
-                "--item: \"{}\" is not a fee item: use one of {}",
+                "--item: {:?} is not a fee item: use one of {}",
                 p.item,
                 items.join(", ")
             )));
@@ -714,7 +714,7 @@ impl Mamori {
             && e != due
         {
             return Err(bad(format!(
-                "--event: \"{e}\" does not match the record: student {} is at stage {}, which is the situation of {due} (学費返還規定)",
+                "--event: {e:?} does not match the record: student {} is at stage {}, which is the situation of {due} (学費返還規定)",
                 r.id, r.stage
             )));
         }
