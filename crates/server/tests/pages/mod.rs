@@ -495,6 +495,8 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
             "/console/inspections",
             "/console/tokens",
             "/console/tokens?lang=en",
+            "/console/staff",
+            "/console/staff?lang=en",
         ] {
             let r = http
                 .get(s.url(p))
@@ -1849,6 +1851,217 @@ async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts
         let (status, html) = get_page(&s, "/console/inspections", &clerk).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(html.contains("denied: role clerk"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_clerk_corrects_a_principal_and_the_new_value_shows_only_when_revealed() {
+    on_both(|s| async move {
+        let id = add_principal(&s.m).await;
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let page = format!("/console/principals/{id}");
+        let (status, html) = get_page(&s, &page, &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        // The channel's categories, labelled, with no value in them.
+        assert!(
+            html.contains("action=\"/console/principals/")
+                && html.contains("<label for=\"f-email\">")
+                && !html.contains("hoa@example.com"),
+            "{html}"
+        );
+        let correct = format!("{page}/correct");
+        let form = [("f-email", "hoa.new@example.com")];
+        refused_without_the_token(&s, &correct, &clerk, &form).await;
+        let email = |v: mamori_service::principal::Shown| v.fields["email"].clone();
+        let shown =
+            s.m.principal_show(&clerk_actor, &id, "registration_contact", None, None)
+                .await
+                .unwrap();
+        assert_eq!(email(shown), "hoa@example.com");
+
+        // Bad input: 422 naming the field, nothing stored, the value not echoed.
+        let r = post_form(
+            &s,
+            &correct,
+            &clerk,
+            &[("csrf", &csrf), ("f-email", "hoa-at-example")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("email: ") && !html.contains("hoa-at-example"),
+            "{html}"
+        );
+        let r = post_form(&s, &correct, &clerk, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The correction: the page says what was corrected, and shows neither value.
+        let r = post_form(
+            &s,
+            &correct,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("f-email", "hoa.new@example.com"),
+                ("f-phone", ""),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"corrected\""), "{html}");
+        assert!(
+            !html.contains("hoa@example.com") && !html.contains("hoa.new@example.com"),
+            "{html}"
+        );
+        // Revealed for a purpose: the new value.
+        let r = post_form(
+            &s,
+            &format!("{page}/reveal"),
+            &clerk,
+            &[("csrf", &csrf), ("purpose", "registration_contact")],
+        )
+        .await;
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("hoa.new@example.com")
+                && !html.contains("hoa@example.com")
+                && html.contains("090-3333-4444"),
+            "{html}"
+        );
+        let log =
+            s.m.audit_log(&s.m.actor("kansa").await.unwrap(), Some(&id), 50)
+                .await
+                .unwrap();
+        assert!(log.iter().any(|e| e.action == "principal.correct"));
+
+        // The auditor has no `correct`: no form, and a post is refused with the rule.
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let (_, html) = get_page(&s, &page, &auditor).await;
+        assert!(!html.contains("f-email"), "{html}");
+        let r = post_form(
+            &s,
+            &correct,
+            &auditor,
+            &[("csrf", &acsrf), ("f-email", "x@example.com")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("denied: role auditor"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_administrator_changes_roles_and_disables_accounts_and_the_manager_records_pledges() {
+    on_both(|s| async move {
+        let (admin, csrf) = console_login(&s, "admin").await;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let role_of = |html: &str, login: &str| {
+            let row = html
+                .split(&format!("<th scope=\"row\">{login}</th>"))
+                .nth(1)
+                .unwrap();
+            row.split("data-role=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let (status, html) = get_page(&s, "/console/staff", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(role_of(&html, "sato"), "clerk");
+        assert!(html.contains("<label for=\"role-sato\">"), "{html}");
+
+        let path = "/console/staff/sato/role";
+        refused_without_the_token(&s, path, &admin, &[("role", "manager")]).await;
+        let (_, html) = get_page(&s, "/console/staff", &admin).await;
+        assert_eq!(role_of(&html, "sato"), "clerk");
+        // A role that is not the policy's: 422 naming the field.
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf), ("role", "king")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--role: "));
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf), ("role", "manager")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert_eq!(role_of(&html, "sato"), "manager");
+        assert!(html.contains("id=\"done\""), "{html}");
+        assert_eq!(s.m.actor("sato").await.unwrap().role.id, "manager");
+
+        // The last administrator: the service's refusal, nothing changed.
+        for (p, f) in [
+            (
+                "/console/staff/admin/disable",
+                vec![("csrf", csrf.as_str())],
+            ),
+            (
+                "/console/staff/admin/role",
+                vec![("csrf", csrf.as_str()), ("role", "clerk")],
+            ),
+        ] {
+            let r = post_form(&s, p, &admin, &f).await;
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("admin is the last staff administrator"),
+                "{html}"
+            );
+        }
+        assert_eq!(s.m.actor("admin").await.unwrap().role.id, "admin");
+
+        // Disabling: refused without the token, then done.
+        let path = "/console/staff/kansa/disable";
+        refused_without_the_token(&s, path, &admin, &[]).await;
+        assert!(s.m.actor("kansa").await.is_ok());
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(s.m.actor("kansa").await.is_err());
+
+        // A pledge is the manager's; the administrator and a clerk are refused with the rule.
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let today = mamori_service::today_jst().to_string();
+        let path = "/console/staff/boss/pledge";
+        refused_without_the_token(&s, path, &boss, &[("date", &today)]).await;
+        let r = post_form(&s, path, &boss, &[("csrf", &bcsrf), ("date", "2999-01-01")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--date: "));
+        let r = post_form(&s, path, &boss, &[("csrf", &bcsrf), ("date", &today)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let st = s.m.training_status(&boss_actor, false, None).await.unwrap();
+        assert_eq!(
+            st.iter()
+                .find(|x| x.login == "boss")
+                .unwrap()
+                .pledged_on
+                .as_deref(),
+            Some(today.as_str())
+        );
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf), ("date", &today)]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role admin"));
+        // sato is a manager now; sign a new clerk in to see the clerk's refusal.
+        drop((clerk, ccsrf));
+        s.m.staff_add(None, "suzuki", "clerk", None, PW)
+            .await
+            .unwrap();
+        let (clerk, ccsrf) = console_login(&s, "suzuki").await;
+        let r = post_form(
+            &s,
+            "/console/staff/boss/role",
+            &clerk,
+            &[("csrf", &ccsrf), ("role", "clerk")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert_eq!(s.m.actor("boss").await.unwrap().role.id, "manager");
     })
     .await;
 }
