@@ -41,6 +41,7 @@ mod governance;
 mod import;
 mod incident;
 mod policy_change;
+mod school;
 mod staff;
 mod tokens;
 
@@ -123,6 +124,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(governance::routes())
         .merge(staff::routes())
+        .merge(school::routes())
 }
 
 fn ctx(
@@ -142,6 +144,8 @@ fn ctx(
             console: true,
             who: st.map(|x| x.actor.login.clone()).unwrap_or_default(),
             csrf: st.map(|x| x.csrf.clone()).unwrap_or_default(),
+            // The service's own test: the policy states the refund rules (学費返還規定).
+            school: s.mamori.refund_rules().is_ok(),
         },
         set,
     )

@@ -2065,3 +2065,337 @@ async fn the_administrator_changes_roles_and_disables_accounts_and_the_manager_r
     })
     .await;
 }
+
+// ---- the school (tokyo-one) -----------------------------------------------------------------
+
+/// The same test on the school's server (tokyo-one: clerk `sato`, auditor `kansa`, teacher
+/// `sensei`, and here the manager `boss`), on SQLite and PostgreSQL.
+async fn on_both_school<F, Fut>(f: F)
+where
+    F: Fn(Srv) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let school = |url| async move {
+        let (s, _, _) = super::start_school(url).await;
+        s.m.staff_add(None, "boss", "manager", None, PW)
+            .await
+            .unwrap();
+        s
+    };
+    f(school(None).await).await;
+    match mamori_service::store::fresh_test_database().await.unwrap() {
+        Some(url) => f(school(Some(url)).await).await,
+        None => eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set"),
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_opens_a_student_records_payments_and_a_refund_that_matches_refund_compute() {
+    on_both_school(|s| async move {
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let pid =
+            s.m.principal_add(
+                &clerk_actor,
+                NewPrincipal {
+                    channel: "admission_application".into(),
+                    fields: vec![("name".into(), "Tran Thi Mai".into())],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        // The school's nav item; the principal page links to opening a record.
+        let (status, html) = get_page(&s, &format!("/console/principals/{pid}"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("href=\"/console/students\"")
+                && html.contains(&format!("/console/students?principal={pid}")),
+            "{html}"
+        );
+        let (status, html) =
+            get_page(&s, &format!("/console/students?principal={pid}"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("value=\"{pid}\"")) && html.contains("<label for=\"terms\">")
+        );
+
+        // Open: refused without the token, bad input names the field, then done.
+        let open = [
+            ("principal", pid.as_str()),
+            ("term_months", "6"),
+            ("terms", "4"),
+            ("on", "2025-10-01"),
+        ];
+        refused_without_the_token(&s, "/console/students", &clerk, &open).await;
+        assert!(s.m.student_list(&clerk_actor).await.unwrap().is_empty());
+        let mut bad = open.to_vec();
+        bad[2] = ("terms", "four");
+        bad.push(("csrf", &csrf));
+        let r = post_form(&s, "/console/students", &clerk, &bad).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("terms: give"));
+        assert!(s.m.student_list(&clerk_actor).await.unwrap().is_empty());
+        let mut ok = open.to_vec();
+        ok.push(("csrf", &csrf));
+        let r = post_form(&s, "/console/students", &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let page = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(page.starts_with("/console/students/"), "{page}");
+        let id = page.trim_start_matches("/console/students/").to_string();
+
+        // Payments: a card number is refused (never echoed); tokens are never shown.
+        let pay = format!("{page}/pay");
+        let form = [
+            ("item", "admission_fee"),
+            ("yen", "50000"),
+            ("token", "pm_1Nx2Ab3Cd4Ef5Gh"),
+            ("on", "2025-10-02"),
+        ];
+        refused_without_the_token(&s, &pay, &clerk, &form).await;
+        let r = post_form(
+            &s,
+            &pay,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("item", "tuition"),
+                ("term", "1"),
+                ("yen", "420000"),
+                ("token", "4111 1111 1111 1111"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("token: looks like a payment card number") && !html.contains("4111"),
+            "{html}"
+        );
+        let r = post_form(
+            &s,
+            &pay,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("item", "tuition"),
+                ("yen", "lots"),
+                ("token", "pm_x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("yen: give"));
+        assert!(
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .payments
+                .is_empty()
+        );
+        for (item, term, yen) in [
+            ("admission_fee", "", "50000"),
+            ("tuition", "1", "420000"),
+            ("tuition", "2", "420000"),
+        ] {
+            let r = post_form(
+                &s,
+                &pay,
+                &clerk,
+                &[
+                    ("csrf", &csrf),
+                    ("item", item),
+                    ("term", term),
+                    ("yen", yen),
+                    ("token", "pm_1Nx2Ab3Cd4Ef5Gh"),
+                    ("on", "2025-10-02"),
+                ],
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{item}");
+        }
+
+        // Events: an event that cannot follow the stage is refused with the clause.
+        let event = format!("{page}/event");
+        refused_without_the_token(&s, &event, &clerk, &[("kind", "coe_applied")]).await;
+        assert_eq!(
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .events
+                .len(),
+            1
+        );
+        let r = post_form(
+            &s,
+            &event,
+            &clerk,
+            &[("csrf", &csrf), ("kind", "declined"), ("on", "2025-11-01")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("clause 3"));
+        for (kind, on) in [
+            ("coe_applied", "2025-11-01"),
+            ("coe_issued", "2026-02-20"),
+            ("visa_applied", "2026-03-01"),
+            ("visa_issued", "2026-03-10"),
+            ("arrived", "2026-03-28"),
+            ("enrolled", "2026-04-01"),
+            ("withdrawal_notice", "2026-05-01"),
+        ] {
+            let r = post_form(
+                &s,
+                &event,
+                &clerk,
+                &[("csrf", &csrf), ("kind", kind), ("on", on)],
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{kind}");
+        }
+
+        // The page computes the refund under the rules before anything is recorded.
+        let case = serde_json::json!({"event": "withdrew_after_enrollment",
+            "course": {"term_months": 6, "terms": 4},
+            "paid": {"admission_fee": 50000, "tuition": [420000, 420000]},
+            "withdrawal_notice_term": 1});
+        let computed = mamori_service::student::refund_compute(&s.m.policy(), &case).unwrap();
+        assert_eq!(computed.refund, 420_000);
+        let (status, html) = get_page(&s, &page, &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"refund-preview\"")
+                && html.contains("withdrew_after_enrollment")
+                && html.contains("<td id=\"preview-total\">420,000円</td>")
+                && html.contains("初期6ヶ月分の学費は返還しない")
+                && !html.contains("pm_1Nx2"),
+            "{html}"
+        );
+        let refund = format!("{page}/refund");
+        refused_without_the_token(&s, &refund, &clerk, &[]).await;
+        assert!(
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .refund
+                .is_none()
+        );
+        let r = post_form(&s, &refund, &clerk, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let recorded =
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .refund
+                .unwrap();
+        assert_eq!(
+            (recorded.refund, recorded.retained),
+            (computed.refund, computed.retained)
+        );
+        assert_eq!(recorded.lines.len(), computed.lines.len());
+        for (a, b) in recorded.lines.iter().zip(&computed.lines) {
+            assert_eq!(
+                (&a.item, a.term, a.paid, a.refund),
+                (&b.item, b.term, b.paid, b.refund)
+            );
+        }
+        // The statement (print styles), in English too, with the same lines.
+        let (status, html) = get_page(&s, &format!("{page}/statement?lang=en"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("Refund statement") && html.contains("@media print"),
+            "{html}"
+        );
+        let cells: Vec<(String, String)> = html
+            .split("<tr><td>")
+            .skip(1)
+            .map(|row| {
+                let yen: Vec<&str> = row
+                    .split("<td class=\"yen\">")
+                    .skip(1)
+                    .map(|x| x.split('<').next().unwrap())
+                    .collect();
+                (yen[0].to_string(), yen[1].to_string())
+            })
+            .collect();
+        let fmt = |n: i64| {
+            let s = n.to_string();
+            let mut out = String::new();
+            for (i, ch) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(ch);
+            }
+            format!("¥{out}")
+        };
+        let want: Vec<(String, String)> = computed
+            .lines
+            .iter()
+            .map(|l| (fmt(l.paid), fmt(l.refund)))
+            .collect();
+        assert_eq!(cells, want);
+        let (_, html) = get_page(&s, &page, &clerk).await;
+        assert!(
+            html.contains("id=\"refund-lines\"") && html.contains("/statement"),
+            "{html}"
+        );
+        let (_, html) = get_page(&s, "/console/students", &clerk).await;
+        assert!(html.contains(&id), "{html}");
+
+        // Every student page draws for the manager, in both languages.
+        let (boss, _) = console_login(&s, "boss").await;
+        for p in [
+            "/console/students".to_string(),
+            "/console/students?lang=en".to_string(),
+            page.clone(),
+            format!("{page}?lang=en"),
+            format!("{page}/statement"),
+        ] {
+            let (status, html) = get_page(&s, &p, &boss).await;
+            assert_eq!(status, StatusCode::OK, "{p}");
+            assert!(html.contains("</html>"), "{p}");
+        }
+        // A teacher is refused with the rule (the purpose is not theirs), and sees no list.
+        let (teacher, tcsrf) = console_login(&s, "sensei").await;
+        let (status, html) = get_page(&s, "/console/students", &teacher).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.contains("denied: ") && html.contains("fee_management"),
+            "{html}"
+        );
+        let r = post_form(
+            &s,
+            &pay,
+            &teacher,
+            &[
+                ("csrf", &tcsrf),
+                ("item", "other_fees"),
+                ("yen", "1"),
+                ("token", "pm_x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role teacher"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_students_item_is_only_in_the_navigation_of_a_policy_with_refund_rules() {
+    on_both(|s| async move {
+        let (clerk, _) = console_login(&s, "sato").await;
+        let (_, html) = get_page(&s, "/console", &clerk).await;
+        assert!(!html.contains("href=\"/console/students\""), "{html}");
+        // The page itself answers with the service's reason (no fee_management purpose here).
+        let (status, html) = get_page(&s, "/console/students", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.contains("denied: ") && html.contains("fee_management"),
+            "{html}"
+        );
+    })
+    .await;
+}
