@@ -40,6 +40,7 @@ mod consent;
 mod governance;
 mod import;
 mod incident;
+mod oversight;
 mod policy_change;
 mod school;
 mod staff;
@@ -125,6 +126,7 @@ pub fn routes() -> Router<AppState> {
         .merge(governance::routes())
         .merge(staff::routes())
         .merge(school::routes())
+        .merge(oversight::routes())
 }
 
 fn ctx(

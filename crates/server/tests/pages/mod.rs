@@ -497,6 +497,14 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
             "/console/tokens?lang=en",
             "/console/staff",
             "/console/staff?lang=en",
+            "/console/committee",
+            "/console/committee?lang=en",
+            "/console/violations",
+            "/console/violations?lang=en",
+            "/console/reviews",
+            "/console/reviews?all=1&lang=en",
+            "/console/recipients",
+            "/console/recipients?lang=en",
         ] {
             let r = http
                 .get(s.url(p))
@@ -2396,6 +2404,287 @@ async fn the_students_item_is_only_in_the_navigation_of_a_policy_with_refund_rul
             html.contains("denied: ") && html.contains("fee_management"),
             "{html}"
         );
+    })
+    .await;
+}
+
+// ---- the committee, violation reports, exception reviews, recipients -------------------------
+
+#[tokio::test]
+async fn the_committee_minutes_are_the_managers_and_a_clerks_violation_report_reaches_only_the_manager()
+ {
+    on_both(|s| async move {
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let (auditor, _) = console_login(&s, "kansa").await;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let today = mamori_service::today_jst().to_string();
+
+        // A meeting: refused without the token; a future date is 422 naming the field.
+        let meeting = [
+            ("date", today.as_str()),
+            ("members", "kansa, sato"),
+            ("minutes", "委員会の議事録: 名簿の管理について"),
+            ("decisions", "名簿を施錠保管する\n研修を年2回にする"),
+        ];
+        refused_without_the_token(&s, "/console/committee", &boss, &meeting).await;
+        assert!(s.m.committee_list(&boss_actor).await.unwrap().is_empty());
+        let mut bad = meeting.to_vec();
+        bad[0] = ("date", "2999-01-01");
+        bad.push(("csrf", &bcsrf));
+        let r = post_form(&s, "/console/committee", &boss, &bad).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--date: "));
+        assert!(s.m.committee_list(&boss_actor).await.unwrap().is_empty());
+        let mut ok = meeting.to_vec();
+        ok.push(("csrf", &bcsrf));
+        let r = post_form(&s, "/console/committee", &boss, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+        // The list: date and members (for the auditor too), never the minutes.
+        let (status, html) = get_page(&s, "/console/committee", &auditor).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&to)
+                && html.contains("boss, kansa, sato")
+                && !html.contains("議事録: 名簿"),
+            "{html}"
+        );
+        // The minutes: the manager reads them; the auditor, a member, is refused with the rule.
+        let (status, html) = get_page(&s, &to, &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("委員会の議事録: 名簿の管理について")
+                && html.contains("<li>研修を年2回にする</li>"),
+            "{html}"
+        );
+        let (status, html) = get_page(&s, &to, &auditor).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.contains("denied: role auditor may not read the committee&#39;s minutes")
+                || html.contains("denied: role auditor may not read the committee"),
+            "{html}"
+        );
+        assert!(!html.contains("名簿の管理"), "{html}");
+        // The clerk may not record a meeting: the service's rule.
+        let mut as_clerk = meeting.to_vec();
+        as_clerk.push(("csrf", &ccsrf));
+        let r = post_form(&s, "/console/committee", &clerk, &as_clerk).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert_eq!(s.m.committee_list(&boss_actor).await.unwrap().len(), 1);
+
+        // A violation report by the clerk.
+        let (status, html) = get_page(&s, "/console/violations", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("<label for=\"text\">") && !html.contains("id=\"violations\""),
+            "{html}"
+        );
+        let report = [("text", "名簿が机の上に置かれたままだった")];
+        refused_without_the_token(&s, "/console/violations", &clerk, &report).await;
+        assert!(
+            s.m.violation_list(&boss_actor, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let r = post_form(
+            &s,
+            "/console/violations",
+            &clerk,
+            &[("csrf", &ccsrf), ("text", "  ")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--text: "));
+        let r = post_form(
+            &s,
+            "/console/violations",
+            &clerk,
+            &[
+                ("csrf", &ccsrf),
+                ("text", "名簿が机の上に置かれたままだった"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"reported\""), "{html}");
+        // Listed for the manager (with who reported), not for the clerk.
+        let (_, html) = get_page(&s, "/console/violations", &clerk).await;
+        assert!(
+            !html.contains("名簿が机の上に") && !html.contains("id=\"violations\""),
+            "{html}"
+        );
+        let (_, html) = get_page(&s, "/console/violations", &boss).await;
+        assert!(
+            html.contains("id=\"violations\"")
+                && html.contains("名簿が机の上に置かれたままだった")
+                && html.contains("<td>sato</td>"),
+            "{html}"
+        );
+        let v = s.m.violation_list(&boss_actor, false).await.unwrap();
+        let close = format!("/console/violations/{}/close", v[0].id);
+        refused_without_the_token(&s, &close, &boss, &[("result", "施錠保管を徹底した")]).await;
+        let r = post_form(&s, &close, &clerk, &[("csrf", &ccsrf), ("result", "x")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert!(
+            s.m.violation_list(&boss_actor, true)
+                .await
+                .unwrap()
+                .iter()
+                .any(|x| x.id == v[0].id)
+        );
+        let r = post_form(
+            &s,
+            &close,
+            &boss,
+            &[("csrf", &bcsrf), ("result", "施錠保管を徹底した")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(
+            s.m.violation_list(&boss_actor, true)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let (_, html) = get_page(&s, "/console/violations", &boss).await;
+        assert!(html.contains("施錠保管を徹底した"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_manager_reviews_exception_accesses_and_records_a_contractors_contract_review() {
+    on_both(|s| async move {
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let id = add_principal(&s.m).await;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        // A clerk reads under a statutory exception, with the written reason.
+        let r = post_form(
+            &s,
+            &format!("/console/principals/{id}/reveal"),
+            &clerk,
+            &[
+                ("csrf", &ccsrf),
+                ("purpose", "inquiry_response"),
+                ("basis", "law"),
+                ("reason", "警察署からの照会(刑事訴訟法第197条第2項)"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        // The manager's list shows it with the reason; the clerk is refused with the rule.
+        let (status, html) = get_page(&s, "/console/reviews", &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"reviews\"")
+                && html.contains("警察署からの照会")
+                && html.contains(&id),
+            "{html}"
+        );
+        let (status, html) = get_page(&s, "/console/reviews", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(html.contains("denied: role clerk"), "{html}");
+        let rv = s.m.exception_reviews(&boss_actor, false).await.unwrap();
+        assert_eq!(rv.len(), 1);
+        let done = format!("/console/reviews/{}/done", rv[0].id);
+        refused_without_the_token(&s, &done, &boss, &[]).await;
+        let r = post_form(&s, &done, &clerk, &[("csrf", &ccsrf)]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            s.m.exception_reviews(&boss_actor, false)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let r = post_form(&s, &done, &boss, &[("csrf", &bcsrf)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = get_page(&s, "/console/reviews", &boss).await;
+        assert!(html.contains("id=\"no-reviews\""), "{html}");
+        let (_, html) = get_page(&s, "/console/reviews?all=1", &boss).await;
+        assert!(html.contains("(boss)"), "{html}");
+        let r = post_form(&s, &done, &boss, &[("csrf", &bcsrf)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("was reviewed already"));
+
+        // The contractor: its contract on record (the policy's), with every clause ticked.
+        let (status, html) = get_page(&s, "/console/recipients", &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("action=\"/console/recipients/delivery_carrier/review\"")
+                && html.contains("value=\"termination\" checked")
+                && !html.contains("contract lacks"),
+            "{html}"
+        );
+        let path = "/console/recipients/delivery_carrier/review";
+        let today = mamori_service::today_jst().to_string();
+        let mut form: Vec<(&str, &str)> = vec![("reviewed_on", &today), ("clauses_given", "1")];
+        for c in [
+            "confidentiality",
+            "subcontracting",
+            "copy_restriction",
+            "incident_response",
+            "return_and_erasure",
+            "termination",
+        ] {
+            form.push(("clause", c));
+        }
+        let blocked = |v: Vec<mamori_service::provision::RecipientStatus>| {
+            v.into_iter()
+                .find(|r| r.id == "delivery_carrier")
+                .unwrap()
+                .blocked
+        };
+        // A review that finds the termination clause gone: provision stops (Art. 18(2)).
+        let lacking: Vec<(&str, &str)> = form
+            .iter()
+            .copied()
+            .filter(|x| *x != ("clause", "termination"))
+            .collect();
+        refused_without_the_token(&s, path, &boss, &lacking).await;
+        assert_eq!(
+            blocked(s.m.recipients_status(&boss_actor).await.unwrap()),
+            None
+        );
+        let mut ok = lacking.clone();
+        ok.push(("csrf", &bcsrf));
+        let r = post_form(&s, path, &boss, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            blocked(s.m.recipients_status(&boss_actor).await.unwrap()).as_deref(),
+            Some("contract lacks termination")
+        );
+        let (_, html) = get_page(&s, "/console/recipients", &boss).await;
+        assert!(html.contains("contract lacks termination"), "{html}");
+        let r = post_form(
+            &s,
+            path,
+            &boss,
+            &[("csrf", &bcsrf), ("reviewed_on", "2026-13-01")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--reviewed-on: "));
+        let mut as_clerk = form.clone();
+        as_clerk.push(("csrf", &ccsrf));
+        let r = post_form(&s, path, &clerk, &as_clerk).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        form.push(("csrf", &bcsrf));
+        let r = post_form(&s, path, &boss, &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            blocked(s.m.recipients_status(&boss_actor).await.unwrap()),
+            None
+        );
+        let (_, html) = get_page(&s, "/console/recipients", &boss).await;
+        assert!(!html.contains("contract lacks"), "{html}");
     })
     .await;
 }
