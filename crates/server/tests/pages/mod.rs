@@ -985,6 +985,69 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
     assert!(opened.starts_with("i_"), "{opened}");
     shot("12-console-incident-reported").await;
 
+    // The clerk corrects the email (seed 003 Art. 12): the page says so without any value,
+    // and the new value shows when revealed for a purpose.
+    c.goto(&s.url(&format!("/console/principals/{id}")))
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-email"))
+        .await
+        .unwrap()
+        .send_keys("hoa.le@example.com")
+        .await
+        .unwrap();
+    c.find(Locator::Id("correct-values"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let corrected = c
+        .wait()
+        .for_element(Locator::Id("corrected"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(corrected.contains("訂正しました"), "{corrected}");
+    let source = c.source().await.unwrap();
+    assert!(
+        !source.contains("hoa.le@example.com") && !source.contains("hoa@example.com"),
+        "{source}"
+    );
+    assert!(
+        !c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("example.com")
+    );
+    shot("13-console-corrected").await;
+    c.find(Locator::Css(
+        "#purpose option[value='registration_contact']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Id("reveal"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let values = c
+        .wait()
+        .for_element(Locator::Id("values"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(values.contains("hoa.le@example.com"), "{values}");
+
     c.close().await.unwrap();
 }
 
@@ -2351,6 +2414,95 @@ async fn a_clerk_opens_a_student_records_payments_and_a_refund_that_matches_refu
         );
         let (_, html) = get_page(&s, "/console/students", &clerk).await;
         assert!(html.contains(&id), "{html}");
+
+        // Graduation: to the alumni records only with consent for the new purpose.
+        let pid2 =
+            s.m.principal_add(
+                &clerk_actor,
+                NewPrincipal {
+                    channel: "admission_application".into(),
+                    fields: vec![("name".into(), "Le Van Binh".into())],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let id2 =
+            s.m.student_open(
+                &clerk_actor,
+                mamori_service::student::OpenStudent {
+                    principal_id: pid2.clone(),
+                    term_months: 6,
+                    terms: 4,
+                    applied_on: Some("2025-10-01".into()),
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        for (kind, on) in [
+            ("coe_applied", "2025-11-01"),
+            ("coe_issued", "2026-02-20"),
+            ("visa_applied", "2026-03-01"),
+            ("visa_issued", "2026-03-10"),
+            ("arrived", "2026-03-28"),
+            ("enrolled", "2026-04-01"),
+        ] {
+            s.m.student_event(
+                &clerk_actor,
+                &id2,
+                mamori_service::student::NewEvent {
+                    kind: kind.into(),
+                    on: Some(on.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let page2 = format!("/console/students/{id2}");
+        let (_, html) = get_page(&s, &page2, &clerk).await;
+        assert!(
+            html.contains("id=\"graduate\"") && !html.contains("id=\"record-refund\""),
+            "{html}"
+        );
+        let graduate = format!("{page2}/graduate");
+        let form = [("on", "2028-03-20"), ("to_alumni", "1")];
+        refused_without_the_token(&s, &graduate, &clerk, &form).await;
+        let mut ok = form.to_vec();
+        ok.push(("csrf", &csrf));
+        let r = post_form(&s, &graduate, &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("APPI 17(2), 18(1)") && html.contains("alumni_contact"),
+            "{html}"
+        );
+        assert_eq!(
+            s.m.student_show(&clerk_actor, &id2).await.unwrap().stage,
+            "enrolled"
+        );
+        s.m.consent_give(
+            &clerk_actor,
+            &pid2,
+            &mamori_service::provision::ConsentTarget::from_flags(
+                Some("alumni_contact".into()),
+                None,
+            )
+            .unwrap(),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let r = post_form(&s, &graduate, &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let g = s.m.student_show(&clerk_actor, &id2).await.unwrap();
+        assert_eq!(
+            (g.stage.as_str(), g.channel.as_str()),
+            ("graduated", "alumni")
+        );
 
         // Every student page draws for the manager, in both languages.
         let (boss, _) = console_login(&s, "boss").await;
