@@ -268,21 +268,27 @@ struct StudentPage {
 fn case_of(i: &StudentInfo, event: &str) -> serde_json::Value {
     let mut paid = serde_json::Map::new();
     let mut tuition: Vec<i64> = Vec::new();
+    // As the service builds the case when it records the refund: the four fee items, tuition
+    // by its term (1-based).
     for p in &i.payments {
-        if p.item == "tuition" {
-            let t = usize::try_from(p.term.unwrap_or(1).max(1) - 1).unwrap_or(0);
-            if tuition.len() <= t {
-                tuition.resize(t + 1, 0);
+        match (p.item.as_str(), p.term) {
+            ("tuition", Some(t)) => {
+                let t = usize::try_from(t.max(1) - 1).unwrap_or(0);
+                if tuition.len() <= t {
+                    tuition.resize(t + 1, 0);
+                }
+                if let Some(slot) = tuition.get_mut(t) {
+                    *slot += p.yen;
+                }
             }
-            if let Some(slot) = tuition.get_mut(t) {
-                *slot += p.yen;
+            (item @ ("screening_fee" | "admission_fee" | "other_fees"), _) => {
+                let sum = paid
+                    .get(item)
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0);
+                paid.insert(item.to_string(), (sum + p.yen).into());
             }
-        } else {
-            let sum = paid
-                .get(&p.item)
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or(0);
-            paid.insert(p.item.clone(), (sum + p.yen).into());
+            _ => {}
         }
     }
     paid.insert("tuition".into(), tuition.into());
