@@ -40,7 +40,10 @@ mod consent;
 mod governance;
 mod import;
 mod incident;
+mod oversight;
 mod policy_change;
+mod school;
+mod staff;
 mod tokens;
 
 const LOGIN_COOKIE: &str = "mamori_login";
@@ -101,6 +104,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/principals/{id}", get(principal_page))
         .route("/console/principals/{id}/reveal", post(principal_reveal))
+        .route("/console/principals/{id}/correct", post(principal_correct))
         .route("/console/requests", get(requests).post(request_open))
         .route("/console/requests/{id}", get(request_page))
         .route("/console/requests/{id}/{step}", post(request_step))
@@ -114,13 +118,15 @@ pub fn routes() -> Router<AppState> {
         .route("/console/audit", get(audit))
         .route("/console/audit/verify", post(audit_verify))
         .route("/console/policy", get(policy))
-        .route("/console/staff", get(staff).post(staff_add))
         .merge(import::routes())
         .merge(consent::routes())
         .merge(incident::routes())
         .merge(policy_change::routes())
         .merge(tokens::routes())
         .merge(governance::routes())
+        .merge(staff::routes())
+        .merge(school::routes())
+        .merge(oversight::routes())
 }
 
 fn ctx(
@@ -140,6 +146,8 @@ fn ctx(
             console: true,
             who: st.map(|x| x.actor.login.clone()).unwrap_or_default(),
             csrf: st.map(|x| x.csrf.clone()).unwrap_or_default(),
+            // The service's own test: the policy states the refund rules (学費返還規定).
+            school: s.mamori.refund_rules().is_ok(),
         },
         set,
     )
@@ -836,6 +844,59 @@ struct PrincipalPage {
     values: Vec<(String, String)>,
     denied: String,
     consents: consent::Consents,
+    /// The correction form (seed 003 Art. 12): the channel's categories, with whether a value
+    /// is on record; empty when the role may not correct.
+    correctable: Vec<Correctable>,
+    /// After a correction: the categories corrected (names only, never a value).
+    corrected: String,
+}
+
+struct Correctable {
+    value: String,
+    text: String,
+    held: bool,
+}
+
+/// The categories offered for correction: only for a role with the `correct` action (so that
+/// a mere view is not a denial on the audit log); names only.
+async fn correctable(s: &AppState, st: &Staff, id: &str, ja: bool) -> Vec<Correctable> {
+    if !st.may(Action::Correct) {
+        return Vec::new();
+    }
+    let Ok(held) = s.mamori.principal_categories(&st.actor, id).await else {
+        return Vec::new();
+    };
+    let p = s.mamori.policy();
+    held.categories
+        .into_iter()
+        .map(|(cat, held)| Correctable {
+            text: p.category(&cat).map_or(cat.clone(), |x| {
+                if ja { x.ja.clone() } else { x.en.clone() }
+            }),
+            value: cat,
+            held,
+        })
+        .collect()
+}
+
+impl PrincipalPage {
+    async fn of(s: &AppState, st: &Staff, c: Ctx, id: String) -> Self {
+        let purposes = purpose_choices(s, st, c.ja);
+        let consents = consent::Consents::of(s, st, &id, c.ja).await;
+        let correctable = correctable(s, st, &id, c.ja).await;
+        PrincipalPage {
+            c,
+            id,
+            purposes,
+            purpose: String::new(),
+            revealed: false,
+            values: vec![],
+            denied: String::new(),
+            consents,
+            correctable,
+            corrected: String::new(),
+        }
+    }
 }
 
 async fn principal_page(
@@ -852,20 +913,60 @@ async fn principal_page(
         &q,
         Some(&st),
     );
-    let purposes = purpose_choices(&s, &st, c.ja);
-    let id = safe_id(&id);
-    let consents = consent::Consents::of(&s, &st, &id, c.ja).await;
-    let p = PrincipalPage {
-        c,
-        id,
-        purposes,
-        purpose: String::new(),
-        revealed: false,
-        values: vec![],
-        denied: String::new(),
-        consents,
-    };
+    let p = PrincipalPage::of(&s, &st, c, safe_id(&id)).await;
     page(StatusCode::OK, &p, set)
+}
+
+/// `principal correct` from the principal page (seed 003 Art. 12: keep data accurate). The new
+/// values travel in the form body only; the page after names the categories corrected and
+/// shows no value, old or new, until one is revealed for a purpose.
+async fn principal_correct(
+    State(s): State<AppState>,
+    st: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let id = safe_id(&id);
+    let back = format!("/console/principals/{id}");
+    let (c, set) = ctx(&s, &headers, &back, &q, Some(&st));
+    if let Some(r) = checked(&c, &st, &f, &back) {
+        return r;
+    }
+    let mut fields: Vec<(String, String)> = f
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("f-")
+                .map(|cat| (cat.to_string(), v.trim().to_string()))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    fields.sort();
+    if fields.is_empty() && st.may(Action::Correct) {
+        let e = ServiceError::BadInput(
+            "CATEGORY=VALUE: fill in at least one category with its corrected value".into(),
+        );
+        return error_page(&c, &e, &back);
+    }
+    match s.mamori.principal_correct(&st.actor, &id, &fields).await {
+        Ok(done) => {
+            let policy = s.mamori.policy();
+            let names: Vec<String> = done
+                .corrected
+                .iter()
+                .map(|k| {
+                    policy.category(k).map_or(k.clone(), |x| {
+                        if c.ja { x.ja.clone() } else { x.en.clone() }
+                    })
+                })
+                .collect();
+            let mut p = PrincipalPage::of(&s, &st, c, id).await;
+            p.corrected = names.join(", ");
+            page(StatusCode::OK, &p, set)
+        }
+        Err(e) => error_page(&c, &e, &back),
+    }
 }
 
 /// Ids are `p_…`, `r_…`, `c_…`: keep the characters ids use (for paths built from them).
@@ -901,7 +1002,6 @@ async fn principal_reveal(
         Ok(e) => e,
         Err(e) => return error_page(&c, &e, &back),
     };
-    let purposes = purpose_choices(&s, &st, c.ja);
     match s
         .mamori
         .principal_show(
@@ -927,34 +1027,16 @@ async fn principal_reveal(
                     )
                 })
                 .collect();
-            let consents = consent::Consents::of(&s, &st, &id, c.ja).await;
-            page(
-                StatusCode::OK,
-                &PrincipalPage {
-                    c,
-                    id,
-                    purposes,
-                    purpose,
-                    revealed: true,
-                    values,
-                    denied: String::new(),
-                    consents,
-                },
-                set,
-            )
+            let mut p = PrincipalPage::of(&s, &st, c, id).await;
+            p.purpose = purpose;
+            p.revealed = true;
+            p.values = values;
+            page(StatusCode::OK, &p, set)
         }
         Err(ServiceError::Denied(rule)) => {
-            let consents = consent::Consents::of(&s, &st, &id, c.ja).await;
-            let p = PrincipalPage {
-                c,
-                id,
-                purposes,
-                purpose,
-                revealed: false,
-                values: vec![],
-                denied: format!("denied: {rule}"),
-                consents,
-            };
+            let mut p = PrincipalPage::of(&s, &st, c, id).await;
+            p.purpose = purpose;
+            p.denied = format!("denied: {rule}");
             page(StatusCode::FORBIDDEN, &p, set)
         }
         Err(e) => error_page(&c, &e, &back),
@@ -1623,7 +1705,7 @@ async fn retention_run(
     }
 }
 
-// ---- audit, policy, staff --------------------------------------------------------------------
+// ---- audit, policy --------------------------------------------------------------------
 
 struct AuditRow {
     seq: i64,
@@ -1792,99 +1874,6 @@ async fn policy(
         notice,
     };
     page(StatusCode::OK, &p, set)
-}
-
-struct StaffRow {
-    login: String,
-    role: String,
-    name: String,
-    created_at: String,
-    disabled: bool,
-}
-
-#[derive(Template)]
-#[template(path = "console_staff.html")]
-struct StaffPage {
-    c: Ctx,
-    rows: Vec<StaffRow>,
-    roles: Vec<Choice>,
-    may_manage: bool,
-}
-
-async fn staff_page(s: &AppState, st: &Staff, c: Ctx, set: Option<String>) -> Response {
-    let list = match s.mamori.staff_list(&st.actor).await {
-        Ok(l) => l,
-        Err(e) => return error_page(&c, &e, "/console"),
-    };
-    let rows = list
-        .into_iter()
-        .map(|x| StaffRow {
-            login: x.login,
-            role: x.role,
-            name: x.name.unwrap_or_default(),
-            created_at: x.created_at,
-            disabled: x.disabled,
-        })
-        .collect();
-    let roles = s
-        .mamori
-        .policy()
-        .roles
-        .iter()
-        .map(|r| Choice {
-            value: r.id.clone(),
-            text: if c.ja { r.ja.clone() } else { r.en.clone() },
-        })
-        .collect();
-    let may_manage = st.may(Action::Staff);
-    page(
-        StatusCode::OK,
-        &StaffPage {
-            c,
-            rows,
-            roles,
-            may_manage,
-        },
-        set,
-    )
-}
-
-async fn staff(
-    State(s): State<AppState>,
-    st: Staff,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let (c, set) = ctx(&s, &headers, "/console/staff", &q, Some(&st));
-    staff_page(&s, &st, c, set).await
-}
-
-async fn staff_add(
-    State(s): State<AppState>,
-    st: Staff,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-    Form(f): Form<Fields>,
-) -> Response {
-    let (c, set) = ctx(&s, &headers, "/console/staff", &q, Some(&st));
-    if let Some(r) = checked(&c, &st, &f, "/console/staff") {
-        return r;
-    }
-    let name = opt(&f, "name");
-    match s
-        .mamori
-        .staff_add(
-            Some(&st.actor),
-            field(&f, "login"),
-            field(&f, "role"),
-            name.as_deref(),
-            f.get("password").map_or("", String::as_str),
-        )
-        .await
-    {
-        Ok(_) => staff_page(&s, &st, c, set).await,
-        Err(e) => error_page(&c, &e, "/console/staff"),
-    }
 }
 
 #[cfg(test)]

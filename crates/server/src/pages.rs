@@ -29,6 +29,9 @@ pub struct Ctx {
     pub who: String,
     /// The form token: the session's CSRF token in the console, the visitor's in the portal.
     pub csrf: String,
+    /// The policy has the school's refund rules (`[refunds]`, seed 003 学費返還規定): the
+    /// console shows its student records.
+    pub school: bool,
 }
 
 impl Ctx {

@@ -186,6 +186,7 @@ fn ctx(s: &AppState, headers: &HeaderMap, path: &str, q: &LangQuery) -> (Ctx, Ve
             console: false,
             who: String::new(),
             csrf,
+            school: false,
         },
         vec![lang_cookie, form_cookie],
     )

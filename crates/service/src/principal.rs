@@ -185,6 +185,15 @@ pub struct Corrected {
     pub corrected: Vec<String>,
 }
 
+/// A principal's channel and the categories it collects, each with whether a value is on
+/// record (never the value).
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldCategories {
+    pub id: String,
+    pub channel: String,
+    pub categories: Vec<(String, bool)>,
+}
+
 /// A statutory exception invoked for one use, with the staff member's written reason.
 #[derive(Debug, Clone)]
 pub struct Exception {
@@ -570,6 +579,36 @@ impl Mamori {
             return Err(ServiceError::Denied(r));
         }
         Ok(out)
+    }
+
+    /// The categories a principal's channel collects and which of them hold a value — names
+    /// only, never a value — for the correction form (seed 003 Art. 12: keep data accurate).
+    /// Needs the role action `correct`, like the correction itself.
+    pub async fn principal_categories(&self, actor: &Actor, id: &str) -> Result<HeldCategories> {
+        self.require(actor, Action::Correct, "principal.categories")
+            .await?;
+        let principal = self.active_principal(id).await?;
+        let policy = self.policy();
+        let held: Vec<String> = self
+            .store
+            .fields(id)
+            .await?
+            .into_iter()
+            .map(|f| f.category)
+            .collect();
+        let channel = policy.channel(&principal.channel);
+        let collected = channel.map(|c| c.categories.clone()).unwrap_or_default();
+        Ok(HeldCategories {
+            id: id.to_string(),
+            channel: principal.channel.clone(),
+            categories: collected
+                .into_iter()
+                .map(|c| {
+                    let on_record = held.contains(&c);
+                    (c, on_record)
+                })
+                .collect(),
+        })
     }
 
     /// `mamori principal correct ID CATEGORY=VALUE…` (seed 003 Art. 12: keep data accurate).

@@ -495,6 +495,16 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
             "/console/inspections",
             "/console/tokens",
             "/console/tokens?lang=en",
+            "/console/staff",
+            "/console/staff?lang=en",
+            "/console/committee",
+            "/console/committee?lang=en",
+            "/console/violations",
+            "/console/violations?lang=en",
+            "/console/reviews",
+            "/console/reviews?all=1&lang=en",
+            "/console/recipients",
+            "/console/recipients?lang=en",
         ] {
             let r = http
                 .get(s.url(p))
@@ -974,6 +984,69 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
         .unwrap();
     assert!(opened.starts_with("i_"), "{opened}");
     shot("12-console-incident-reported").await;
+
+    // The clerk corrects the email (seed 003 Art. 12): the page says so without any value,
+    // and the new value shows when revealed for a purpose.
+    c.goto(&s.url(&format!("/console/principals/{id}")))
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-email"))
+        .await
+        .unwrap()
+        .send_keys("hoa.le@example.com")
+        .await
+        .unwrap();
+    c.find(Locator::Id("correct-values"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let corrected = c
+        .wait()
+        .for_element(Locator::Id("corrected"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(corrected.contains("訂正しました"), "{corrected}");
+    let source = c.source().await.unwrap();
+    assert!(
+        !source.contains("hoa.le@example.com") && !source.contains("hoa@example.com"),
+        "{source}"
+    );
+    assert!(
+        !c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("example.com")
+    );
+    shot("13-console-corrected").await;
+    c.find(Locator::Css(
+        "#purpose option[value='registration_contact']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Id("reveal"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let values = c
+        .wait()
+        .for_element(Locator::Id("values"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(values.contains("hoa.le@example.com"), "{values}");
 
     c.close().await.unwrap();
 }
@@ -1849,6 +1922,921 @@ async fn training_the_ledger_and_inspections_have_pages_and_the_dashboard_counts
         let (status, html) = get_page(&s, "/console/inspections", &clerk).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(html.contains("denied: role clerk"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_clerk_corrects_a_principal_and_the_new_value_shows_only_when_revealed() {
+    on_both(|s| async move {
+        let id = add_principal(&s.m).await;
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let page = format!("/console/principals/{id}");
+        let (status, html) = get_page(&s, &page, &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        // The channel's categories, labelled, with no value in them.
+        assert!(
+            html.contains("action=\"/console/principals/")
+                && html.contains("<label for=\"f-email\">")
+                && !html.contains("hoa@example.com"),
+            "{html}"
+        );
+        let correct = format!("{page}/correct");
+        let form = [("f-email", "hoa.new@example.com")];
+        refused_without_the_token(&s, &correct, &clerk, &form).await;
+        let email = |v: mamori_service::principal::Shown| v.fields["email"].clone();
+        let shown =
+            s.m.principal_show(&clerk_actor, &id, "registration_contact", None, None)
+                .await
+                .unwrap();
+        assert_eq!(email(shown), "hoa@example.com");
+
+        // Bad input: 422 naming the field, nothing stored, the value not echoed.
+        let r = post_form(
+            &s,
+            &correct,
+            &clerk,
+            &[("csrf", &csrf), ("f-email", "hoa-at-example")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("email: ") && !html.contains("hoa-at-example"),
+            "{html}"
+        );
+        let r = post_form(&s, &correct, &clerk, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The correction: the page says what was corrected, and shows neither value.
+        let r = post_form(
+            &s,
+            &correct,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("f-email", "hoa.new@example.com"),
+                ("f-phone", ""),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"corrected\""), "{html}");
+        assert!(
+            !html.contains("hoa@example.com") && !html.contains("hoa.new@example.com"),
+            "{html}"
+        );
+        // Revealed for a purpose: the new value.
+        let r = post_form(
+            &s,
+            &format!("{page}/reveal"),
+            &clerk,
+            &[("csrf", &csrf), ("purpose", "registration_contact")],
+        )
+        .await;
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("hoa.new@example.com")
+                && !html.contains("hoa@example.com")
+                && html.contains("090-3333-4444"),
+            "{html}"
+        );
+        let log =
+            s.m.audit_log(&s.m.actor("kansa").await.unwrap(), Some(&id), 50)
+                .await
+                .unwrap();
+        assert!(log.iter().any(|e| e.action == "principal.correct"));
+
+        // The auditor has no `correct`: no form, and a post is refused with the rule.
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let (_, html) = get_page(&s, &page, &auditor).await;
+        assert!(!html.contains("f-email"), "{html}");
+        let r = post_form(
+            &s,
+            &correct,
+            &auditor,
+            &[("csrf", &acsrf), ("f-email", "x@example.com")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("denied: role auditor"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_administrator_changes_roles_and_disables_accounts_and_the_manager_records_pledges() {
+    on_both(|s| async move {
+        let (admin, csrf) = console_login(&s, "admin").await;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let role_of = |html: &str, login: &str| {
+            let row = html
+                .split(&format!("<th scope=\"row\">{login}</th>"))
+                .nth(1)
+                .unwrap();
+            row.split("data-role=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let (status, html) = get_page(&s, "/console/staff", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(role_of(&html, "sato"), "clerk");
+        assert!(html.contains("<label for=\"role-sato\">"), "{html}");
+
+        let path = "/console/staff/sato/role";
+        refused_without_the_token(&s, path, &admin, &[("role", "manager")]).await;
+        let (_, html) = get_page(&s, "/console/staff", &admin).await;
+        assert_eq!(role_of(&html, "sato"), "clerk");
+        // A role that is not the policy's: 422 naming the field.
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf), ("role", "king")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--role: "));
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf), ("role", "manager")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert_eq!(role_of(&html, "sato"), "manager");
+        assert!(html.contains("id=\"done\""), "{html}");
+        assert_eq!(s.m.actor("sato").await.unwrap().role.id, "manager");
+
+        // The last administrator: the service's refusal, nothing changed.
+        for (p, f) in [
+            (
+                "/console/staff/admin/disable",
+                vec![("csrf", csrf.as_str())],
+            ),
+            (
+                "/console/staff/admin/role",
+                vec![("csrf", csrf.as_str()), ("role", "clerk")],
+            ),
+        ] {
+            let r = post_form(&s, p, &admin, &f).await;
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("admin is the last staff administrator"),
+                "{html}"
+            );
+        }
+        assert_eq!(s.m.actor("admin").await.unwrap().role.id, "admin");
+
+        // Disabling: refused without the token, then done.
+        let path = "/console/staff/kansa/disable";
+        refused_without_the_token(&s, path, &admin, &[]).await;
+        assert!(s.m.actor("kansa").await.is_ok());
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(s.m.actor("kansa").await.is_err());
+
+        // A pledge is the manager's; the administrator and a clerk are refused with the rule.
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let today = mamori_service::today_jst().to_string();
+        let path = "/console/staff/boss/pledge";
+        refused_without_the_token(&s, path, &boss, &[("date", &today)]).await;
+        let r = post_form(&s, path, &boss, &[("csrf", &bcsrf), ("date", "2999-01-01")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--date: "));
+        let r = post_form(&s, path, &boss, &[("csrf", &bcsrf), ("date", &today)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let st = s.m.training_status(&boss_actor, false, None).await.unwrap();
+        assert_eq!(
+            st.iter()
+                .find(|x| x.login == "boss")
+                .unwrap()
+                .pledged_on
+                .as_deref(),
+            Some(today.as_str())
+        );
+        let r = post_form(&s, path, &admin, &[("csrf", &csrf), ("date", &today)]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role admin"));
+        // sato is a manager now; sign a new clerk in to see the clerk's refusal.
+        drop((clerk, ccsrf));
+        s.m.staff_add(None, "suzuki", "clerk", None, PW)
+            .await
+            .unwrap();
+        let (clerk, ccsrf) = console_login(&s, "suzuki").await;
+        let r = post_form(
+            &s,
+            "/console/staff/boss/role",
+            &clerk,
+            &[("csrf", &ccsrf), ("role", "clerk")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert_eq!(s.m.actor("boss").await.unwrap().role.id, "manager");
+    })
+    .await;
+}
+
+// ---- the school (tokyo-one) -----------------------------------------------------------------
+
+/// The same test on the school's server (tokyo-one: clerk `sato`, auditor `kansa`, teacher
+/// `sensei`, and here the manager `boss`), on SQLite and PostgreSQL.
+async fn on_both_school<F, Fut>(f: F)
+where
+    F: Fn(Srv) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let school = |url| async move {
+        let (s, _, _) = super::start_school(url).await;
+        s.m.staff_add(None, "boss", "manager", None, PW)
+            .await
+            .unwrap();
+        s
+    };
+    f(school(None).await).await;
+    match mamori_service::store::fresh_test_database().await.unwrap() {
+        Some(url) => f(school(Some(url)).await).await,
+        None => eprintln!("PostgreSQL tests skipped: MAMORI_TEST_DATABASE_URL is not set"),
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_opens_a_student_records_payments_and_a_refund_that_matches_refund_compute() {
+    on_both_school(|s| async move {
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let pid =
+            s.m.principal_add(
+                &clerk_actor,
+                NewPrincipal {
+                    channel: "admission_application".into(),
+                    fields: vec![("name".into(), "Tran Thi Mai".into())],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        // The school's nav item; the principal page links to opening a record.
+        let (status, html) = get_page(&s, &format!("/console/principals/{pid}"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("href=\"/console/students\"")
+                && html.contains(&format!("/console/students?principal={pid}")),
+            "{html}"
+        );
+        let (status, html) =
+            get_page(&s, &format!("/console/students?principal={pid}"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("value=\"{pid}\"")) && html.contains("<label for=\"terms\">")
+        );
+
+        // Open: refused without the token, bad input names the field, then done.
+        let open = [
+            ("principal", pid.as_str()),
+            ("term_months", "6"),
+            ("terms", "4"),
+            ("on", "2025-10-01"),
+        ];
+        refused_without_the_token(&s, "/console/students", &clerk, &open).await;
+        assert!(s.m.student_list(&clerk_actor).await.unwrap().is_empty());
+        let mut bad = open.to_vec();
+        bad[2] = ("terms", "four");
+        bad.push(("csrf", &csrf));
+        let r = post_form(&s, "/console/students", &clerk, &bad).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("terms: give"));
+        assert!(s.m.student_list(&clerk_actor).await.unwrap().is_empty());
+        let mut ok = open.to_vec();
+        ok.push(("csrf", &csrf));
+        let r = post_form(&s, "/console/students", &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let page = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(page.starts_with("/console/students/"), "{page}");
+        let id = page.trim_start_matches("/console/students/").to_string();
+
+        // Payments: a card number is refused (never echoed); tokens are never shown.
+        let pay = format!("{page}/pay");
+        let form = [
+            ("item", "admission_fee"),
+            ("yen", "50000"),
+            ("token", "pm_1Nx2Ab3Cd4Ef5Gh"),
+            ("on", "2025-10-02"),
+        ];
+        refused_without_the_token(&s, &pay, &clerk, &form).await;
+        let r = post_form(
+            &s,
+            &pay,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("item", "tuition"),
+                ("term", "1"),
+                ("yen", "420000"),
+                ("token", "4111 1111 1111 1111"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("token: looks like a payment card number") && !html.contains("4111"),
+            "{html}"
+        );
+        let r = post_form(
+            &s,
+            &pay,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("item", "tuition"),
+                ("yen", "lots"),
+                ("token", "pm_x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("yen: give"));
+        assert!(
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .payments
+                .is_empty()
+        );
+        for (item, term, yen) in [
+            ("admission_fee", "", "50000"),
+            ("tuition", "1", "420000"),
+            ("tuition", "2", "420000"),
+        ] {
+            let r = post_form(
+                &s,
+                &pay,
+                &clerk,
+                &[
+                    ("csrf", &csrf),
+                    ("item", item),
+                    ("term", term),
+                    ("yen", yen),
+                    ("token", "pm_1Nx2Ab3Cd4Ef5Gh"),
+                    ("on", "2025-10-02"),
+                ],
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{item}");
+        }
+
+        // Events: an event that cannot follow the stage is refused with the clause.
+        let event = format!("{page}/event");
+        refused_without_the_token(&s, &event, &clerk, &[("kind", "coe_applied")]).await;
+        assert_eq!(
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .events
+                .len(),
+            1
+        );
+        let r = post_form(
+            &s,
+            &event,
+            &clerk,
+            &[("csrf", &csrf), ("kind", "declined"), ("on", "2025-11-01")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("clause 3"));
+        for (kind, on) in [
+            ("coe_applied", "2025-11-01"),
+            ("coe_issued", "2026-02-20"),
+            ("visa_applied", "2026-03-01"),
+            ("visa_issued", "2026-03-10"),
+            ("arrived", "2026-03-28"),
+            ("enrolled", "2026-04-01"),
+            ("withdrawal_notice", "2026-05-01"),
+        ] {
+            let r = post_form(
+                &s,
+                &event,
+                &clerk,
+                &[("csrf", &csrf), ("kind", kind), ("on", on)],
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{kind}");
+        }
+
+        // The page computes the refund under the rules before anything is recorded.
+        let case = serde_json::json!({"event": "withdrew_after_enrollment",
+            "course": {"term_months": 6, "terms": 4},
+            "paid": {"admission_fee": 50000, "tuition": [420000, 420000]},
+            "withdrawal_notice_term": 1});
+        let computed = mamori_service::student::refund_compute(&s.m.policy(), &case).unwrap();
+        assert_eq!(computed.refund, 420_000);
+        let (status, html) = get_page(&s, &page, &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"refund-preview\"")
+                && html.contains("withdrew_after_enrollment")
+                && html.contains("<td id=\"preview-total\">420,000円</td>")
+                && html.contains("初期6ヶ月分の学費は返還しない")
+                && !html.contains("pm_1Nx2"),
+            "{html}"
+        );
+        let refund = format!("{page}/refund");
+        refused_without_the_token(&s, &refund, &clerk, &[]).await;
+        assert!(
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .refund
+                .is_none()
+        );
+        let r = post_form(&s, &refund, &clerk, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let recorded =
+            s.m.student_show(&clerk_actor, &id)
+                .await
+                .unwrap()
+                .refund
+                .unwrap();
+        assert_eq!(
+            (recorded.refund, recorded.retained),
+            (computed.refund, computed.retained)
+        );
+        assert_eq!(recorded.lines.len(), computed.lines.len());
+        for (a, b) in recorded.lines.iter().zip(&computed.lines) {
+            assert_eq!(
+                (&a.item, a.term, a.paid, a.refund),
+                (&b.item, b.term, b.paid, b.refund)
+            );
+        }
+        // The statement (print styles), in English too, with the same lines.
+        let (status, html) = get_page(&s, &format!("{page}/statement?lang=en"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("Refund statement") && html.contains("@media print"),
+            "{html}"
+        );
+        let cells: Vec<(String, String)> = html
+            .split("<tr><td>")
+            .skip(1)
+            .map(|row| {
+                let yen: Vec<&str> = row
+                    .split("<td class=\"yen\">")
+                    .skip(1)
+                    .map(|x| x.split('<').next().unwrap())
+                    .collect();
+                (yen[0].to_string(), yen[1].to_string())
+            })
+            .collect();
+        let fmt = |n: i64| {
+            let s = n.to_string();
+            let mut out = String::new();
+            for (i, ch) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(ch);
+            }
+            format!("¥{out}")
+        };
+        let want: Vec<(String, String)> = computed
+            .lines
+            .iter()
+            .map(|l| (fmt(l.paid), fmt(l.refund)))
+            .collect();
+        assert_eq!(cells, want);
+        let (_, html) = get_page(&s, &page, &clerk).await;
+        assert!(
+            html.contains("id=\"refund-lines\"") && html.contains("/statement"),
+            "{html}"
+        );
+        let (_, html) = get_page(&s, "/console/students", &clerk).await;
+        assert!(html.contains(&id), "{html}");
+
+        // Graduation: to the alumni records only with consent for the new purpose.
+        let pid2 =
+            s.m.principal_add(
+                &clerk_actor,
+                NewPrincipal {
+                    channel: "admission_application".into(),
+                    fields: vec![("name".into(), "Le Van Binh".into())],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let id2 =
+            s.m.student_open(
+                &clerk_actor,
+                mamori_service::student::OpenStudent {
+                    principal_id: pid2.clone(),
+                    term_months: 6,
+                    terms: 4,
+                    applied_on: Some("2025-10-01".into()),
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        for (kind, on) in [
+            ("coe_applied", "2025-11-01"),
+            ("coe_issued", "2026-02-20"),
+            ("visa_applied", "2026-03-01"),
+            ("visa_issued", "2026-03-10"),
+            ("arrived", "2026-03-28"),
+            ("enrolled", "2026-04-01"),
+        ] {
+            s.m.student_event(
+                &clerk_actor,
+                &id2,
+                mamori_service::student::NewEvent {
+                    kind: kind.into(),
+                    on: Some(on.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let page2 = format!("/console/students/{id2}");
+        let (_, html) = get_page(&s, &page2, &clerk).await;
+        assert!(
+            html.contains("id=\"graduate\"") && !html.contains("id=\"record-refund\""),
+            "{html}"
+        );
+        let graduate = format!("{page2}/graduate");
+        let form = [("on", "2028-03-20"), ("to_alumni", "1")];
+        refused_without_the_token(&s, &graduate, &clerk, &form).await;
+        let mut ok = form.to_vec();
+        ok.push(("csrf", &csrf));
+        let r = post_form(&s, &graduate, &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("APPI 17(2), 18(1)") && html.contains("alumni_contact"),
+            "{html}"
+        );
+        assert_eq!(
+            s.m.student_show(&clerk_actor, &id2).await.unwrap().stage,
+            "enrolled"
+        );
+        s.m.consent_give(
+            &clerk_actor,
+            &pid2,
+            &mamori_service::provision::ConsentTarget::from_flags(
+                Some("alumni_contact".into()),
+                None,
+            )
+            .unwrap(),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let r = post_form(&s, &graduate, &clerk, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let g = s.m.student_show(&clerk_actor, &id2).await.unwrap();
+        assert_eq!(
+            (g.stage.as_str(), g.channel.as_str()),
+            ("graduated", "alumni")
+        );
+
+        // Every student page draws for the manager, in both languages.
+        let (boss, _) = console_login(&s, "boss").await;
+        for p in [
+            "/console/students".to_string(),
+            "/console/students?lang=en".to_string(),
+            page.clone(),
+            format!("{page}?lang=en"),
+            format!("{page}/statement"),
+        ] {
+            let (status, html) = get_page(&s, &p, &boss).await;
+            assert_eq!(status, StatusCode::OK, "{p}");
+            assert!(html.contains("</html>"), "{p}");
+        }
+        // A teacher is refused with the rule (the purpose is not theirs), and sees no list.
+        let (teacher, tcsrf) = console_login(&s, "sensei").await;
+        let (status, html) = get_page(&s, "/console/students", &teacher).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.contains("denied: ") && html.contains("fee_management"),
+            "{html}"
+        );
+        let r = post_form(
+            &s,
+            &pay,
+            &teacher,
+            &[
+                ("csrf", &tcsrf),
+                ("item", "other_fees"),
+                ("yen", "1"),
+                ("token", "pm_x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role teacher"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_students_item_is_only_in_the_navigation_of_a_policy_with_refund_rules() {
+    on_both(|s| async move {
+        let (clerk, _) = console_login(&s, "sato").await;
+        let (_, html) = get_page(&s, "/console", &clerk).await;
+        assert!(!html.contains("href=\"/console/students\""), "{html}");
+        // The page itself answers with the service's reason (no fee_management purpose here).
+        let (status, html) = get_page(&s, "/console/students", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.contains("denied: ") && html.contains("fee_management"),
+            "{html}"
+        );
+    })
+    .await;
+}
+
+// ---- the committee, violation reports, exception reviews, recipients -------------------------
+
+#[tokio::test]
+async fn the_committee_minutes_are_the_managers_and_a_clerks_violation_report_reaches_only_the_manager()
+ {
+    on_both(|s| async move {
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let (auditor, _) = console_login(&s, "kansa").await;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let today = mamori_service::today_jst().to_string();
+
+        // A meeting: refused without the token; a future date is 422 naming the field.
+        let meeting = [
+            ("date", today.as_str()),
+            ("members", "kansa, sato"),
+            ("minutes", "委員会の議事録: 名簿の管理について"),
+            ("decisions", "名簿を施錠保管する\n研修を年2回にする"),
+        ];
+        refused_without_the_token(&s, "/console/committee", &boss, &meeting).await;
+        assert!(s.m.committee_list(&boss_actor).await.unwrap().is_empty());
+        let mut bad = meeting.to_vec();
+        bad[0] = ("date", "2999-01-01");
+        bad.push(("csrf", &bcsrf));
+        let r = post_form(&s, "/console/committee", &boss, &bad).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--date: "));
+        assert!(s.m.committee_list(&boss_actor).await.unwrap().is_empty());
+        let mut ok = meeting.to_vec();
+        ok.push(("csrf", &bcsrf));
+        let r = post_form(&s, "/console/committee", &boss, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+        // The list: date and members (for the auditor too), never the minutes.
+        let (status, html) = get_page(&s, "/console/committee", &auditor).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&to)
+                && html.contains("boss, kansa, sato")
+                && !html.contains("議事録: 名簿"),
+            "{html}"
+        );
+        // The minutes: the manager reads them; the auditor, a member, is refused with the rule.
+        let (status, html) = get_page(&s, &to, &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("委員会の議事録: 名簿の管理について")
+                && html.contains("<li>研修を年2回にする</li>"),
+            "{html}"
+        );
+        let (status, html) = get_page(&s, &to, &auditor).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.contains("denied: role auditor may not read the committee&#39;s minutes")
+                || html.contains("denied: role auditor may not read the committee"),
+            "{html}"
+        );
+        assert!(!html.contains("名簿の管理"), "{html}");
+        // The clerk may not record a meeting: the service's rule.
+        let mut as_clerk = meeting.to_vec();
+        as_clerk.push(("csrf", &ccsrf));
+        let r = post_form(&s, "/console/committee", &clerk, &as_clerk).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert_eq!(s.m.committee_list(&boss_actor).await.unwrap().len(), 1);
+
+        // A violation report by the clerk.
+        let (status, html) = get_page(&s, "/console/violations", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("<label for=\"text\">") && !html.contains("id=\"violations\""),
+            "{html}"
+        );
+        let report = [("text", "名簿が机の上に置かれたままだった")];
+        refused_without_the_token(&s, "/console/violations", &clerk, &report).await;
+        assert!(
+            s.m.violation_list(&boss_actor, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let r = post_form(
+            &s,
+            "/console/violations",
+            &clerk,
+            &[("csrf", &ccsrf), ("text", "  ")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--text: "));
+        let r = post_form(
+            &s,
+            "/console/violations",
+            &clerk,
+            &[
+                ("csrf", &ccsrf),
+                ("text", "名簿が机の上に置かれたままだった"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"reported\""), "{html}");
+        // Listed for the manager (with who reported), not for the clerk.
+        let (_, html) = get_page(&s, "/console/violations", &clerk).await;
+        assert!(
+            !html.contains("名簿が机の上に") && !html.contains("id=\"violations\""),
+            "{html}"
+        );
+        let (_, html) = get_page(&s, "/console/violations", &boss).await;
+        assert!(
+            html.contains("id=\"violations\"")
+                && html.contains("名簿が机の上に置かれたままだった")
+                && html.contains("<td>sato</td>"),
+            "{html}"
+        );
+        let v = s.m.violation_list(&boss_actor, false).await.unwrap();
+        let close = format!("/console/violations/{}/close", v[0].id);
+        refused_without_the_token(&s, &close, &boss, &[("result", "施錠保管を徹底した")]).await;
+        let r = post_form(&s, &close, &clerk, &[("csrf", &ccsrf), ("result", "x")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        assert!(
+            s.m.violation_list(&boss_actor, true)
+                .await
+                .unwrap()
+                .iter()
+                .any(|x| x.id == v[0].id)
+        );
+        let r = post_form(
+            &s,
+            &close,
+            &boss,
+            &[("csrf", &bcsrf), ("result", "施錠保管を徹底した")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(
+            s.m.violation_list(&boss_actor, true)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let (_, html) = get_page(&s, "/console/violations", &boss).await;
+        assert!(html.contains("施錠保管を徹底した"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_manager_reviews_exception_accesses_and_records_a_contractors_contract_review() {
+    on_both(|s| async move {
+        let boss_actor = s.m.actor("boss").await.unwrap();
+        let id = add_principal(&s.m).await;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        // A clerk reads under a statutory exception, with the written reason.
+        let r = post_form(
+            &s,
+            &format!("/console/principals/{id}/reveal"),
+            &clerk,
+            &[
+                ("csrf", &ccsrf),
+                ("purpose", "inquiry_response"),
+                ("basis", "law"),
+                ("reason", "警察署からの照会(刑事訴訟法第197条第2項)"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        // The manager's list shows it with the reason; the clerk is refused with the rule.
+        let (status, html) = get_page(&s, "/console/reviews", &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("id=\"reviews\"")
+                && html.contains("警察署からの照会")
+                && html.contains(&id),
+            "{html}"
+        );
+        let (status, html) = get_page(&s, "/console/reviews", &clerk).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(html.contains("denied: role clerk"), "{html}");
+        let rv = s.m.exception_reviews(&boss_actor, false).await.unwrap();
+        assert_eq!(rv.len(), 1);
+        let done = format!("/console/reviews/{}/done", rv[0].id);
+        refused_without_the_token(&s, &done, &boss, &[]).await;
+        let r = post_form(&s, &done, &clerk, &[("csrf", &ccsrf)]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            s.m.exception_reviews(&boss_actor, false)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let r = post_form(&s, &done, &boss, &[("csrf", &bcsrf)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = get_page(&s, "/console/reviews", &boss).await;
+        assert!(html.contains("id=\"no-reviews\""), "{html}");
+        let (_, html) = get_page(&s, "/console/reviews?all=1", &boss).await;
+        assert!(html.contains("(boss)"), "{html}");
+        let r = post_form(&s, &done, &boss, &[("csrf", &bcsrf)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("was reviewed already"));
+
+        // The contractor: its contract on record (the policy's), with every clause ticked.
+        let (status, html) = get_page(&s, "/console/recipients", &boss).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("action=\"/console/recipients/delivery_carrier/review\"")
+                && html.contains("value=\"termination\" checked")
+                && !html.contains("contract lacks"),
+            "{html}"
+        );
+        let path = "/console/recipients/delivery_carrier/review";
+        let today = mamori_service::today_jst().to_string();
+        let mut form: Vec<(&str, &str)> = vec![("reviewed_on", &today), ("clauses_given", "1")];
+        for c in [
+            "confidentiality",
+            "subcontracting",
+            "copy_restriction",
+            "incident_response",
+            "return_and_erasure",
+            "termination",
+        ] {
+            form.push(("clause", c));
+        }
+        let blocked = |v: Vec<mamori_service::provision::RecipientStatus>| {
+            v.into_iter()
+                .find(|r| r.id == "delivery_carrier")
+                .unwrap()
+                .blocked
+        };
+        // A review that finds the termination clause gone: provision stops (Art. 18(2)).
+        let lacking: Vec<(&str, &str)> = form
+            .iter()
+            .copied()
+            .filter(|x| *x != ("clause", "termination"))
+            .collect();
+        refused_without_the_token(&s, path, &boss, &lacking).await;
+        assert_eq!(
+            blocked(s.m.recipients_status(&boss_actor).await.unwrap()),
+            None
+        );
+        let mut ok = lacking.clone();
+        ok.push(("csrf", &bcsrf));
+        let r = post_form(&s, path, &boss, &ok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            blocked(s.m.recipients_status(&boss_actor).await.unwrap()).as_deref(),
+            Some("contract lacks termination")
+        );
+        let (_, html) = get_page(&s, "/console/recipients", &boss).await;
+        assert!(html.contains("contract lacks termination"), "{html}");
+        let r = post_form(
+            &s,
+            path,
+            &boss,
+            &[("csrf", &bcsrf), ("reviewed_on", "2026-13-01")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("--reviewed-on: "));
+        let mut as_clerk = form.clone();
+        as_clerk.push(("csrf", &ccsrf));
+        let r = post_form(&s, path, &clerk, &as_clerk).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("denied: role clerk"));
+        form.push(("csrf", &bcsrf));
+        let r = post_form(&s, path, &boss, &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            blocked(s.m.recipients_status(&boss_actor).await.unwrap()),
+            None
+        );
+        let (_, html) = get_page(&s, "/console/recipients", &boss).await;
+        assert!(!html.contains("contract lacks"), "{html}");
     })
     .await;
 }

@@ -584,3 +584,33 @@ async fn a_purpose_added_later_is_usable_for_old_data_only_when_related_or_conse
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_correction_form_learns_the_categories_held_but_never_a_value() {
+    on_both("chiba-ia", |e| async move {
+        let id = add_volunteer(&e).await;
+        let clerk = actor(&e, "clerk").await;
+        let held = e.m.principal_categories(&clerk, &id).await.unwrap();
+        assert_eq!(held.channel, "volunteer");
+        let on_record: Vec<&str> = held
+            .categories
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(c, _)| c.as_str())
+            .collect();
+        assert_eq!(
+            on_record,
+            ["name", "phone", "address", "postal_code", "email"]
+        );
+        let text = serde_json::to_string(&held).unwrap();
+        assert!(
+            !text.contains("example.jp") && !text.contains("山田"),
+            "{text}"
+        );
+        // Seed 003 Art. 12 is the `correct` action's: the auditor is refused with the rule.
+        let auditor = actor(&e, "auditor").await;
+        let reason = denied(e.m.principal_categories(&auditor, &id).await);
+        assert!(reason.contains("auditor"), "{reason}");
+    })
+    .await;
+}
