@@ -148,6 +148,9 @@ fn ctx(
             csrf: st.map(|x| x.csrf.clone()).unwrap_or_default(),
             // The service's own test: the policy states the refund rules (学費返還規定).
             school: s.mamori.refund_rules().is_ok(),
+            actions: st.map_or_else(Vec::new, |x| {
+                x.actor.role.actions.iter().map(|a| a.as_str()).collect()
+            }),
         },
         set,
     )

@@ -32,9 +32,17 @@ pub struct Ctx {
     /// The policy has the school's refund rules (`[refunds]`, seed 003 学費返還規定): the
     /// console shows its student records.
     pub school: bool,
+    /// What the signed-in staff member's role may do (console navigation shows only those
+    /// pages; the service still decides every action).
+    pub actions: Vec<&'static str>,
 }
 
 impl Ctx {
+    /// Whether the signed-in role has any of the actions (comma-separated), for the navigation.
+    pub fn may(&self, any: &str) -> bool {
+        any.split(',').any(|a| self.actions.contains(&a.trim()))
+    }
+
     /// Fixed text in the page's language.
     pub fn t(&self, ja: &'static str, en: &'static str) -> &'static str {
         if self.ja { ja } else { en }

@@ -187,6 +187,7 @@ fn ctx(s: &AppState, headers: &HeaderMap, path: &str, q: &LangQuery) -> (Ctx, Ve
             who: String::new(),
             csrf,
             school: false,
+            actions: Vec::new(),
         },
         vec![lang_cookie, form_cookie],
     )

@@ -525,7 +525,43 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert!(r.text().await.unwrap().contains("denied: "));
+        // The navigation offers each role the pages its actions open (the service still decides).
+        let nav = |html: &str, href: &str| {
+            let menu = html
+                .split("<nav class=\"main\"")
+                .nth(1)
+                .and_then(|rest| rest.split("</nav>").next())
+                .unwrap_or("");
+            menu.contains(&format!("<a href=\"{href}\">"))
+        };
+        let (_, clerk_home) = get_page(&s, "/console", &clerk).await;
+        let (_, boss_home) = get_page(&s, "/console", &boss).await;
+        for href in [
+            "/console/principals",
+            "/console/requests",
+            "/console/incidents",
+        ] {
+            assert!(nav(&clerk_home, href), "the clerk's navigation has {href}");
+        }
+        for href in [
+            "/console/audit",
+            "/console/ledger",
+            "/console/inspections",
+            "/console/staff",
+        ] {
+            assert!(
+                !nav(&clerk_home, href),
+                "the clerk's navigation has no {href}"
+            );
+            assert!(
+                nav(&boss_home, href)
+                    || href == "/console/staff" && nav(&boss_home, "/console/training"),
+                "the manager's has {href}"
+            );
+        }
         let (admin, csrf) = console_login(&s, "admin").await;
+        let (_, admin_home) = get_page(&s, "/console", &admin).await;
+        assert!(nav(&admin_home, "/console/staff") && !nav(&admin_home, "/console/principals"));
         let r = http
             .get(s.url("/console/staff"))
             .header(COOKIE, &admin)
