@@ -545,7 +545,7 @@ async fn the_auditor_never_sees_a_personal_value_in_any_read() {
                 OpenRequest {
                     principal_id: Some(id.clone()),
                     kind: "disclosure".into(),
-                    received_at: format!("{}T10:00:00+09:00", today()),
+                    received_at: format!("{}T00:00:00+09:00", today()),
                     details: Some(format!("{NAME} {EMAIL}")),
                     ..Default::default()
                 },
