@@ -117,6 +117,17 @@ pub struct FieldRow {
     pub updated_at: String,
 }
 
+/// A principal as a read sees them ([`Store::principal_for_read`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForRead {
+    pub principal: PrincipalRow,
+    pub fields: Vec<FieldRow>,
+    /// Purposes with an active consent.
+    pub consented: Vec<String>,
+    /// Active suspensions (`None` = every use).
+    pub suspensions: Vec<Option<String>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
     pub id: String,
@@ -751,41 +762,54 @@ impl Store {
         Ok((consented, suspended))
     }
 
-    /// A principal and their sealed fields in one query.
-    pub async fn principal_with_fields(
-        &self,
-        id: &str,
-    ) -> Result<Option<(PrincipalRow, Vec<FieldRow>)>> {
+    /// What a read needs, in one query: the principal, their sealed fields (by category), and
+    /// the facts of [`Store::use_facts`]. One round trip instead of two on every audited read.
+    pub async fn principal_for_read(&self, id: &str) -> Result<Option<ForRead>> {
         let rows = self
             .rows(
-                "SELECT p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 ORDER BY f.category",
+                "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 \
+                 UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
+                 UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
                 vec![id.into()],
             )
             .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let p = PrincipalRow {
-            id: s(first, 0)?,
-            channel: s(first, 1)?,
-            created_at: s(first, 2)?,
-            last_activity_at: s(first, 3)?,
-            policy_version: s(first, 4)?,
-            status: s(first, 5)?,
-        };
-        let mut fields = Vec::with_capacity(rows.len());
+        let mut principal = None;
+        let mut fields = Vec::new();
+        let mut consented = Vec::new();
+        let mut suspensions = Vec::new();
         for r in &rows {
-            let Some(category) = opt_s(r, 6)? else {
-                continue;
-            };
-            fields.push(FieldRow {
-                category,
-                record_id: s(r, 7)?,
-                ciphertext: r.try_get::<Vec<u8>, _>(8)?,
-                updated_at: s(r, 9)?,
-            });
+            match s(r, 0)?.as_str() {
+                "f" => {
+                    if principal.is_none() {
+                        principal = Some(PrincipalRow {
+                            id: s(r, 1)?,
+                            channel: s(r, 2)?,
+                            created_at: s(r, 3)?,
+                            last_activity_at: s(r, 4)?,
+                            policy_version: s(r, 5)?,
+                            status: s(r, 6)?,
+                        });
+                    }
+                    if let Some(category) = opt_s(r, 7)? {
+                        fields.push(FieldRow {
+                            category,
+                            record_id: s(r, 8)?,
+                            ciphertext: r.try_get::<Vec<u8>, _>(9)?,
+                            updated_at: s(r, 10)?,
+                        });
+                    }
+                }
+                "c" => consented.extend(opt_s(r, 7)?),
+                _ => suspensions.push(opt_s(r, 7)?),
+            }
         }
-        Ok(Some((p, fields)))
+        fields.sort_by(|a, b| a.category.cmp(&b.category));
+        Ok(principal.map(|principal| ForRead {
+            principal,
+            fields,
+            consented,
+            suspensions,
+        }))
     }
 
     pub async fn fields(&self, principal_id: &str) -> Result<Vec<FieldRow>> {
