@@ -328,9 +328,16 @@ async fn main() -> Result<()> {
 
     // ---- verify -------------------------------------------------------------------------------
     progress(quiet, "audit verification");
-    let t = Instant::now();
-    let v = m.audit_verify().await?;
-    let mamori_verify = t.elapsed();
+    // Best of three for each side of this figure: one pass is a second or two, and the machine
+    // may be shared.
+    let mut mamori_verify = Duration::MAX;
+    let mut v = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        v = Some(m.audit_verify().await?);
+        mamori_verify = mamori_verify.min(t.elapsed());
+    }
+    let v = v.context("verification did not run")?;
     let entries = m.store().audit_entries(None, v.entries).await?;
     let mut bytes = Vec::new();
     for e in &entries {
@@ -352,18 +359,21 @@ async fn main() -> Result<()> {
             bytes.extend_from_slice(s.as_bytes());
         }
     }
-    let t = Instant::now();
-    // The same work shape: one hash per entry over its bytes, chained.
-    let mut prev = [0u8; 32];
     let per = bytes.len() / entries.len().max(1);
-    for chunk in bytes.chunks(per.max(1)) {
-        let mut h = Sha256::new();
-        h.update(prev);
-        h.update(chunk);
-        prev = h.finalize().into();
+    let mut raw_verify = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        // The same work shape: one hash per entry over its bytes, chained.
+        let mut prev = [0u8; 32];
+        for chunk in bytes.chunks(per.max(1)) {
+            let mut h = Sha256::new();
+            h.update(prev);
+            h.update(chunk);
+            prev = h.finalize().into();
+        }
+        std::hint::black_box(prev);
+        raw_verify = raw_verify.min(t.elapsed());
     }
-    let raw_verify = t.elapsed();
-    std::hint::black_box(prev);
     // A second baseline: the same bytes read back from a plain SQLite table and hashed, so the
     // figure also shows what reading the log from SQLite costs by itself.
     sqlx::query("CREATE TABLE raw_log (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)")
@@ -384,21 +394,25 @@ async fn main() -> Result<()> {
         .execute(&raw)
         .await?;
     drop(entries);
-    let t = Instant::now();
-    {
-        use futures_util::TryStreamExt;
-        let mut prev = [0u8; 32];
-        let mut rows =
-            sqlx::query_as::<_, (Vec<u8>,)>("SELECT bytes FROM raw_log ORDER BY seq").fetch(&raw);
-        while let Some((chunk,)) = rows.try_next().await? {
-            let mut h = Sha256::new();
-            h.update(prev);
-            h.update(&chunk);
-            prev = h.finalize().into();
+    let mut raw_scan_verify = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        {
+            use futures_util::TryStreamExt;
+            let mut prev = [0u8; 32];
+            let mut rows =
+                sqlx::query_as::<_, (Vec<u8>,)>("SELECT bytes FROM raw_log ORDER BY seq")
+                    .fetch(&raw);
+            while let Some((chunk,)) = rows.try_next().await? {
+                let mut h = Sha256::new();
+                h.update(prev);
+                h.update(&chunk);
+                prev = h.finalize().into();
+            }
+            std::hint::black_box(prev);
         }
-        std::hint::black_box(prev);
+        raw_scan_verify = raw_scan_verify.min(t.elapsed());
     }
-    let raw_scan_verify = t.elapsed();
 
     // ---- disclose and erase -------------------------------------------------------------------
     progress(

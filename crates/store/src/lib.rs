@@ -248,7 +248,12 @@ impl Store {
         let pool = db::connect(&loc, max).await?;
         db::migrate(&pool, loc.backend).await?;
         let signer = Arc::new(signer);
-        let writer = WriterHandle::start(pool.clone(), signer.clone(), data_dir.join(HEAD_FILE));
+        let writer = WriterHandle::start(
+            pool.clone(),
+            loc.backend,
+            signer.clone(),
+            data_dir.join(HEAD_FILE),
+        );
         if !master_from_env() {
             keys.watch(data_dir);
             // A rotation interrupted by a crash: both key files exist; know both.

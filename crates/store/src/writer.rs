@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::StoreError;
 use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, SignedHead, checkpoint_message};
 use crate::crypto::AuditSigner;
-use crate::db::{Stmt, bind, one_line};
+use crate::db::{Backend, Stmt, bind, one_line};
 
 const MAX_BATCH: usize = 1024;
 
@@ -33,11 +33,12 @@ pub(crate) struct WriterHandle {
 impl WriterHandle {
     pub(crate) fn start(
         pool: AnyPool,
+        backend: Backend,
         signer: Arc<AuditSigner>,
         head_path: PathBuf,
     ) -> WriterHandle {
         let (tx, rx) = mpsc::channel::<Job>(8192);
-        tokio::spawn(run(pool, signer, head_path, rx));
+        tokio::spawn(run(pool, backend, signer, head_path, rx));
         WriterHandle { tx }
     }
 
@@ -62,6 +63,7 @@ impl WriterHandle {
 
 async fn run(
     pool: AnyPool,
+    backend: Backend,
     signer: Arc<AuditSigner>,
     head_path: PathBuf,
     mut rx: mpsc::Receiver<Job>,
@@ -77,7 +79,7 @@ async fn run(
         let mut attempt = 0;
         let mut careful = false;
         let outcome = loop {
-            match commit_batch(&pool, &signer, &jobs, careful).await {
+            match commit_batch(&pool, backend, &signer, &jobs, careful).await {
                 Err(BatchError::Retry(_)) if attempt < 50 => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
@@ -135,6 +137,7 @@ type BatchOutcome = (Vec<Result<Vec<i64>, StoreError>>, Option<(i64, String)>);
 
 async fn commit_batch(
     pool: &AnyPool,
+    backend: Backend,
     signer: &AuditSigner,
     jobs: &[Job],
     careful: bool,
@@ -165,7 +168,7 @@ async fn commit_batch(
         }
         let mut job_result: Result<(), StoreError> = Ok(());
         for s in &job.stmts {
-            let q = bind(sqlx::query(s.sql.as_ref()), &s.params);
+            let q = bind(sqlx::query(s.sql_for(backend)), &s.params);
             match q.execute(&mut *tx).await {
                 Ok(done) => {
                     if let Some((want, msg)) = s.expect
