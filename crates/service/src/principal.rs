@@ -394,6 +394,33 @@ impl Mamori {
         categories: Vec<String>,
         exception: Option<&Exception>,
     ) -> Result<String> {
+        let facts = self.store.use_facts(&principal.id).await?;
+        self.decide_and_audit_with(
+            actor,
+            action,
+            audit_action,
+            principal,
+            purpose,
+            categories,
+            exception,
+            facts,
+        )
+        .await
+    }
+
+    /// [`Self::decide_and_audit`] with the consents and suspensions already read.
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_and_audit_with(
+        &self,
+        actor: &Actor,
+        action: Action,
+        audit_action: &str,
+        principal: &PrincipalRow,
+        purpose: &str,
+        categories: Vec<String>,
+        exception: Option<&Exception>,
+        (consented, suspensions): (Vec<String>, Vec<Option<String>>),
+    ) -> Result<String> {
         let policy = self.policy();
         if policy.purpose(purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
@@ -402,7 +429,6 @@ impl Mamori {
             )));
         }
         let channel = self.notified_channel(principal)?;
-        let (consented, suspensions) = self.store.use_facts(&principal.id).await?;
         // Seed 003 Art. 6: staff overdue for training, when the policy blocks them.
         self.deny_untrained(actor, audit_action, &principal.id, purpose, &categories)
             .await?;
@@ -474,8 +500,12 @@ impl Mamori {
         only: Option<&[String]>,
         exception: Option<&Exception>,
     ) -> Result<Shown> {
-        let (principal, all_fields) =
-            require_active(self.store.principal_with_fields(id).await?, |(p, _)| p, id)?;
+        let found = require_active(
+            self.store.principal_for_read(id).await?,
+            |f| &f.principal,
+            id,
+        )?;
+        let (principal, all_fields) = (found.principal, found.fields);
         let policy = self.policy();
         if let Some(list) = only {
             for c in list {
@@ -491,7 +521,7 @@ impl Mamori {
             .filter(|f| only.is_none_or(|l| l.iter().any(|c| c == &f.category)))
             .collect();
         let categories: Vec<String> = rows.iter().map(|f| f.category.clone()).collect();
-        self.decide_and_audit(
+        self.decide_and_audit_with(
             actor,
             Action::Read,
             "principal.read",
@@ -499,6 +529,7 @@ impl Mamori {
             purpose,
             categories,
             exception,
+            (found.consented, found.suspensions),
         )
         .await?;
         let fields = self.open_fields(id, rows).await?;

@@ -50,12 +50,12 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-fn put(h: &mut Sha256, s: &str) {
+fn put(h: &mut Sha256, s: &[u8]) {
     h.update((s.len() as u64).to_be_bytes());
-    h.update(s.as_bytes());
+    h.update(s);
 }
 
-fn put_opt(h: &mut Sha256, s: &Option<String>) {
+fn put_opt(h: &mut Sha256, s: Option<&[u8]>) {
     match s {
         None => h.update([0u8]),
         Some(v) => {
@@ -65,24 +65,128 @@ fn put_opt(h: &mut Sha256, s: &Option<String>) {
     }
 }
 
-impl AuditEntry {
-    /// The entry's hash: SHA-256 over a length-prefixed encoding of every field but the hash.
-    pub fn compute_hash(&self) -> String {
+/// An entry borrowed from wherever it was read (a database row, an [`AuditEntry`]): verification
+/// of a long log hashes these without copying a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    pub seq: i64,
+    pub at: &'a [u8],
+    pub actor: &'a [u8],
+    pub action: &'a [u8],
+    pub principal_id: Option<&'a [u8]>,
+    pub purpose: Option<&'a [u8]>,
+    pub basis: Option<&'a [u8]>,
+    pub categories: &'a [u8],
+    pub decision: &'a [u8],
+    pub reason: Option<&'a [u8]>,
+    pub detail: &'a [u8],
+    pub prev_hash: &'a [u8],
+    pub hash: &'a [u8],
+}
+
+impl<'a> EntryRef<'a> {
+    /// SHA-256 over a length-prefixed encoding of every field but the hash.
+    pub fn digest(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"mamori-audit-v1");
-        put(&mut h, &self.prev_hash);
+        put(&mut h, self.prev_hash);
         h.update(self.seq.to_be_bytes());
-        put(&mut h, &self.at);
-        put(&mut h, &self.actor);
-        put(&mut h, &self.action);
-        put_opt(&mut h, &self.principal_id);
-        put_opt(&mut h, &self.purpose);
-        put_opt(&mut h, &self.basis);
-        put(&mut h, &self.categories);
-        put(&mut h, &self.decision);
-        put_opt(&mut h, &self.reason);
-        put(&mut h, &self.detail);
-        hex::encode(h.finalize())
+        put(&mut h, self.at);
+        put(&mut h, self.actor);
+        put(&mut h, self.action);
+        put_opt(&mut h, self.principal_id);
+        put_opt(&mut h, self.purpose);
+        put_opt(&mut h, self.basis);
+        put(&mut h, self.categories);
+        put(&mut h, self.decision);
+        put_opt(&mut h, self.reason);
+        put(&mut h, self.detail);
+        h.finalize().into()
+    }
+
+    /// Whether the stored hash is exactly the hex of the digest of the contents (encoded on the
+    /// stack: no string is built per entry).
+    pub fn hash_matches(&self) -> bool {
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(self.digest(), &mut hex).is_ok() && hex.as_slice() == self.hash
+    }
+
+    /// An entry's fields framed in one value, in the order of [`FRAMED_COLUMNS`]: each as its
+    /// length in bytes (decimal), `:`, then the bytes; an absent optional field as `~`. SQLite
+    /// builds this in the verification query, so a row crosses the driver as one value instead
+    /// of twelve (`None`: not such a value).
+    pub fn from_framed(seq: i64, mut framed: &'a [u8]) -> Option<EntryRef<'a>> {
+        let mut next = |optional: bool| -> Option<Option<&'a [u8]>> {
+            if optional && framed.first() == Some(&b'~') {
+                framed = framed.get(1..)?;
+                return Some(None);
+            }
+            let colon = framed.iter().take(21).position(|b| *b == b':')?;
+            let len: usize = std::str::from_utf8(framed.get(..colon)?)
+                .ok()?
+                .parse()
+                .ok()?;
+            let value = framed.get(colon + 1..colon + 1 + len)?;
+            framed = framed.get(colon + 1 + len..)?;
+            Some(Some(value))
+        };
+        let e = EntryRef {
+            seq,
+            at: next(false)??,
+            actor: next(false)??,
+            action: next(false)??,
+            principal_id: next(true)?,
+            purpose: next(true)?,
+            basis: next(true)?,
+            categories: next(false)??,
+            decision: next(false)??,
+            reason: next(true)?,
+            detail: next(false)??,
+            prev_hash: next(false)??,
+            hash: next(false)??,
+        };
+        framed.is_empty().then_some(e)
+    }
+}
+
+/// The columns [`EntryRef::from_framed`] reads, in order, and whether each may be NULL.
+pub const FRAMED_COLUMNS: [(&str, bool); 12] = [
+    ("at", false),
+    ("actor", false),
+    ("action", false),
+    ("principal_id", true),
+    ("purpose", true),
+    ("basis", true),
+    ("categories", false),
+    ("decision", false),
+    ("reason", true),
+    ("detail", false),
+    ("prev_hash", false),
+    ("hash", false),
+];
+
+impl AuditEntry {
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            seq: self.seq,
+            at: self.at.as_bytes(),
+            actor: self.actor.as_bytes(),
+            action: self.action.as_bytes(),
+            principal_id: self.principal_id.as_deref().map(str::as_bytes),
+            purpose: self.purpose.as_deref().map(str::as_bytes),
+            basis: self.basis.as_deref().map(str::as_bytes),
+            categories: self.categories.as_bytes(),
+            decision: self.decision.as_bytes(),
+            reason: self.reason.as_deref().map(str::as_bytes),
+            detail: self.detail.as_bytes(),
+            prev_hash: self.prev_hash.as_bytes(),
+            hash: self.hash.as_bytes(),
+        }
+    }
+
+    /// The entry's hash (hex): see [`EntryRef::digest`].
+    pub fn compute_hash(&self) -> String {
+        hex::encode(self.as_ref().digest())
     }
 
     pub fn from_draft(d: &AuditDraft, seq: i64, at: &str, prev_hash: &str) -> AuditEntry {
@@ -198,11 +302,17 @@ impl ChainVerifier {
     }
 
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), Tamper> {
-        if e.compute_hash() != e.hash {
+        self.push_ref(&e.as_ref())
+    }
+
+    /// One entry, in the order read: its hash, its place and its link to the one before.
+    pub fn push_ref(&mut self, e: &EntryRef<'_>) -> Result<(), Tamper> {
+        if !e.hash_matches() {
             return Err(Tamper::Altered { seq: e.seq });
         }
+        let linked = e.prev_hash == self.prev_hash.as_bytes();
         if e.seq != self.prev_seq + 1 {
-            if e.seq > self.prev_seq + 1 && e.prev_hash != self.prev_hash {
+            if e.seq > self.prev_seq + 1 && !linked {
                 return Err(Tamper::Missing {
                     expected: self.prev_seq + 1,
                     before: self.prev_seq,
@@ -214,17 +324,21 @@ impl ChainVerifier {
                 prev: self.prev_seq,
             });
         }
-        if e.prev_hash != self.prev_hash {
+        if !linked {
             return Err(Tamper::Broken {
                 seq: e.seq,
                 prev: self.prev_seq,
             });
         }
+        // The hash is 64 hex digits here (it matched the digest's hex).
+        let hash = std::str::from_utf8(e.hash).map_err(|_| Tamper::Altered { seq: e.seq })?;
         if self.wanted.contains(&e.seq) {
-            self.hashes_at.insert(e.seq, e.hash.clone());
+            self.hashes_at.insert(e.seq, hash.to_string());
         }
         self.prev_seq = e.seq;
-        self.prev_hash.clone_from(&e.hash);
+        // Reuses the buffer: no allocation per entry.
+        self.prev_hash.clear();
+        self.prev_hash.push_str(hash);
         self.count += 1;
         Ok(())
     }
@@ -413,6 +527,56 @@ mod tests {
             verify(&c, Some(&head), &[], &s.public_hex()).unwrap_err(),
             Tamper::Truncated { last: 3, head: 5 }
         );
+    }
+
+    /// The framing the SQLite verification query builds (`crate::verify_sqlite`), in Rust.
+    fn framed(e: &AuditEntry) -> Vec<u8> {
+        let r = e.as_ref();
+        let fields = [
+            Some(r.at),
+            Some(r.actor),
+            Some(r.action),
+            r.principal_id,
+            r.purpose,
+            r.basis,
+            Some(r.categories),
+            Some(r.decision),
+            r.reason,
+            Some(r.detail),
+            Some(r.prev_hash),
+            Some(r.hash),
+        ];
+        let mut out = Vec::new();
+        for f in fields {
+            match f {
+                None => out.push(b'~'),
+                Some(v) => {
+                    out.extend_from_slice(format!("{}:", v.len()).as_bytes());
+                    out.extend_from_slice(v);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_framed_entry_reads_back_field_for_field() {
+        let mut e = chain(1).remove(0);
+        // Separators, markers and multibyte text inside values; one optional field present
+        // and empty, the others absent.
+        e.actor = "a:b~c".into();
+        e.detail = r#"{"note":"~12:x 受付"}"#.into();
+        e.purpose = Some(String::new());
+        e.hash = e.compute_hash();
+        let bytes = framed(&e);
+        let back = EntryRef::from_framed(e.seq, &bytes).unwrap();
+        assert_eq!(back, e.as_ref());
+        assert!(back.hash_matches());
+        // Anything cut or left over is refused, not misread.
+        assert!(EntryRef::from_framed(e.seq, &bytes[..bytes.len() - 1]).is_none());
+        let mut longer = bytes.clone();
+        longer.push(b'~');
+        assert!(EntryRef::from_framed(e.seq, &longer).is_none());
     }
 
     #[test]

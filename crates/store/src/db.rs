@@ -81,6 +81,11 @@ pub struct Stmt {
     /// The number of rows the statement must touch, and the message when it does not (the job
     /// is then rolled back as a conflict).
     pub expect: Option<(u64, &'static str)>,
+    /// The same statement with `?` placeholders, for SQLite ([`Stmt::insert_many`]). SQLite
+    /// looks up each `$N` among all the statement's names, when it parses and again when sqlx
+    /// binds: quadratic in the parameters, and a 500-row batch has thousands (it was ~60% of
+    /// an import's instructions; issue 13's `import` figure).
+    pub sqlite_sql: Option<String>,
 }
 
 impl Stmt {
@@ -89,6 +94,15 @@ impl Stmt {
             sql: std::borrow::Cow::Borrowed(sql),
             params,
             expect: None,
+            sqlite_sql: None,
+        }
+    }
+
+    /// The SQL to run on `backend`.
+    pub(crate) fn sql_for(&self, backend: Backend) -> &str {
+        match (&self.sqlite_sql, backend) {
+            (Some(q), Backend::Sqlite) => q,
+            _ => &self.sql,
         }
     }
 
@@ -101,28 +115,35 @@ impl Stmt {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_stmt).collect();
-            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let (mut sql, mut positional) = (head.clone(), head);
             let mut params = Vec::with_capacity(chunk.len() * per_row);
             let mut n = 0;
             for (i, row) in chunk.into_iter().enumerate() {
                 if i > 0 {
                     sql.push_str(", ");
+                    positional.push_str(", ");
                 }
                 sql.push('(');
+                positional.push('(');
                 for (j, v) in row.into_iter().enumerate() {
                     if j > 0 {
                         sql.push_str(", ");
+                        positional.push_str(", ");
                     }
                     n += 1;
                     sql.push_str(&format!("${n}"));
+                    positional.push('?');
                     params.push(v);
                 }
                 sql.push(')');
+                positional.push(')');
             }
             out.push(Stmt {
                 sql: std::borrow::Cow::Owned(sql),
                 params,
                 expect: None,
+                sqlite_sql: Some(positional),
             });
         }
         out
@@ -337,4 +358,32 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Stor
         conn.execute("SELECT pg_advisory_unlock(7236111)").await?;
     }
     result
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_row_insert_has_one_placeholder_per_value_on_either_backend() {
+        let rows = (0..3)
+            .map(|i| vec![Val::from(i as i64), Val::from("x")])
+            .collect();
+        let stmts = Stmt::insert_many("t", &["a", "b"], rows);
+        assert_eq!(stmts.len(), 1);
+        let s = &stmts[0];
+        assert_eq!(
+            s.sql_for(Backend::Postgres),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
+        );
+        assert_eq!(
+            s.sql_for(Backend::Sqlite),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)"
+        );
+        assert_eq!(s.params.len(), 6);
+        // Statements written by hand keep their `$N` on SQLite too.
+        let one = Stmt::new("DELETE FROM t WHERE a = $1", vec![1.into()]);
+        assert_eq!(one.sql_for(Backend::Sqlite), "DELETE FROM t WHERE a = $1");
+    }
 }

@@ -117,6 +117,17 @@ pub struct FieldRow {
     pub updated_at: String,
 }
 
+/// A principal as a read sees them ([`Store::principal_for_read`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForRead {
+    pub principal: PrincipalRow,
+    pub fields: Vec<FieldRow>,
+    /// Purposes with an active consent.
+    pub consented: Vec<String>,
+    /// Active suspensions (`None` = every use).
+    pub suspensions: Vec<Option<String>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
     pub id: String,
@@ -165,6 +176,8 @@ pub struct Store {
     keys: Arc<Keys>,
     signer: Arc<AuditSigner>,
     data_dir: PathBuf,
+    /// SQLite: the database file (audit verification opens its own connection to it).
+    data_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -244,7 +257,12 @@ impl Store {
         let pool = db::connect(&loc, max).await?;
         db::migrate(&pool, loc.backend).await?;
         let signer = Arc::new(signer);
-        let writer = WriterHandle::start(pool.clone(), signer.clone(), data_dir.join(HEAD_FILE));
+        let writer = WriterHandle::start(
+            pool.clone(),
+            loc.backend,
+            signer.clone(),
+            data_dir.join(HEAD_FILE),
+        );
         if !master_from_env() {
             keys.watch(data_dir);
             // A rotation interrupted by a crash: both key files exist; know both.
@@ -259,6 +277,7 @@ impl Store {
             keys: Arc::new(keys),
             signer,
             data_dir: data_dir.to_path_buf(),
+            data_file: loc.data_file.clone(),
         };
         store.load_blind_key().await?;
         Ok(store)
@@ -787,41 +806,54 @@ impl Store {
         Ok((consented, suspended))
     }
 
-    /// A principal and their sealed fields in one query.
-    pub async fn principal_with_fields(
-        &self,
-        id: &str,
-    ) -> Result<Option<(PrincipalRow, Vec<FieldRow>)>> {
+    /// What a read needs, in one query: the principal, their sealed fields (by category), and
+    /// the facts of [`Store::use_facts`]. One round trip instead of two on every audited read.
+    pub async fn principal_for_read(&self, id: &str) -> Result<Option<ForRead>> {
         let rows = self
             .rows(
-                "SELECT p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 ORDER BY f.category",
+                "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 \
+                 UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
+                 UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
                 vec![id.into()],
             )
             .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let p = PrincipalRow {
-            id: s(first, 0)?,
-            channel: s(first, 1)?,
-            created_at: s(first, 2)?,
-            last_activity_at: s(first, 3)?,
-            policy_version: s(first, 4)?,
-            status: s(first, 5)?,
-        };
-        let mut fields = Vec::with_capacity(rows.len());
+        let mut principal = None;
+        let mut fields = Vec::new();
+        let mut consented = Vec::new();
+        let mut suspensions = Vec::new();
         for r in &rows {
-            let Some(category) = opt_s(r, 6)? else {
-                continue;
-            };
-            fields.push(FieldRow {
-                category,
-                record_id: s(r, 7)?,
-                ciphertext: r.try_get::<Vec<u8>, _>(8)?,
-                updated_at: s(r, 9)?,
-            });
+            match s(r, 0)?.as_str() {
+                "f" => {
+                    if principal.is_none() {
+                        principal = Some(PrincipalRow {
+                            id: s(r, 1)?,
+                            channel: s(r, 2)?,
+                            created_at: s(r, 3)?,
+                            last_activity_at: s(r, 4)?,
+                            policy_version: s(r, 5)?,
+                            status: s(r, 6)?,
+                        });
+                    }
+                    if let Some(category) = opt_s(r, 7)? {
+                        fields.push(FieldRow {
+                            category,
+                            record_id: s(r, 8)?,
+                            ciphertext: r.try_get::<Vec<u8>, _>(9)?,
+                            updated_at: s(r, 10)?,
+                        });
+                    }
+                }
+                "c" => consented.extend(opt_s(r, 7)?),
+                _ => suspensions.push(opt_s(r, 7)?),
+            }
         }
-        Ok(Some((p, fields)))
+        fields.sort_by(|a, b| a.category.cmp(&b.category));
+        Ok(principal.map(|principal| ForRead {
+            principal,
+            fields,
+            consented,
+            suspensions,
+        }))
     }
 
     pub async fn fields(&self, principal_id: &str) -> Result<Vec<FieldRow>> {
@@ -1025,7 +1057,16 @@ impl Store {
             wanted.push(h.seq);
         }
         let mut v = audit::ChainVerifier::new(wanted);
-        // Stream in pages so a long log does not have to fit in memory.
+        match &self.data_file {
+            Some(file) if self.backend == Backend::Sqlite => verify_sqlite(file, &mut v).await?,
+            _ => self.verify_paged(&mut v).await?,
+        }
+        Ok(v.finish(&cps, &self.signer.public_hex(), head.as_ref())?)
+    }
+
+    /// Any backend: the entries in pages through the shared pool, so a long log does not have
+    /// to fit in memory.
+    async fn verify_paged(&self, v: &mut audit::ChainVerifier) -> Result<()> {
         let mut after = 0i64;
         loop {
             let page = self
@@ -1035,7 +1076,7 @@ impl Store {
                 )
                 .await?;
             if page.is_empty() {
-                break;
+                return Ok(());
             }
             for r in &page {
                 let e = audit_row(r)?;
@@ -1043,7 +1084,6 @@ impl Store {
                 after = e.seq;
             }
         }
-        Ok(v.finish(&cps, &self.signer.public_hex(), head.as_ref())?)
     }
 
     /// Direct access for tests that play the attacker (tamper tests) and for the benchmark.
@@ -1081,6 +1121,60 @@ fn audit_row(r: &AnyRow) -> Result<AuditEntry> {
         prev_hash: s(r, 11)?,
         hash: s(r, 12)?,
     })
+}
+
+/// SQLite: verification streams the whole log in one query (one snapshot) over a connection of
+/// its own with the concrete driver, and hashes each entry where it lies; SQLite frames each
+/// row's fields into one value ([`audit::EntryRef::from_framed`]). Through the `Any` pool every
+/// row was converted and each of its thirteen fields copied twice (one allocation each), which
+/// cost ~50x the hashing itself (issue 13's `verify` figure). The driver's thread steps SQLite
+/// while this task hashes, so two cores overlap.
+async fn verify_sqlite(file: &Path, v: &mut audit::ChainVerifier) -> Result<()> {
+    use futures_util::TryStreamExt;
+    use sqlx::ConnectOptions;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .create_if_missing(false)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    let mut conn = opts.connect().await.map_err(|e| {
+        StoreError::Unavailable(format!(
+            "cannot open {} to verify the audit log: {}",
+            file.display(),
+            db::one_line(&e.to_string())
+        ))
+    })?;
+    // concat() skips NULL arguments: an absent optional field leaves only its `~`.
+    let framed: Vec<String> = audit::FRAMED_COLUMNS
+        .iter()
+        .map(|(c, optional)| {
+            if *optional {
+                format!("coalesce(octet_length({c}) || ':', '~'), {c}")
+            } else {
+                format!("octet_length({c}), ':', {c}")
+            }
+        })
+        .collect();
+    let sql = format!(
+        "SELECT seq, CAST(concat({}) AS BLOB) FROM audit_log ORDER BY seq",
+        framed.join(", ")
+    );
+    let result = async {
+        let mut rows = sqlx::query(&sql).fetch(&mut conn);
+        while let Some(r) = rows.try_next().await? {
+            let seq: i64 = r.try_get(0)?;
+            let framed: &[u8] = r.try_get(1)?;
+            let e = audit::EntryRef::from_framed(seq, framed).ok_or_else(|| {
+                StoreError::Unavailable(format!(
+                    "audit entry {seq} could not be read back for verification"
+                ))
+            })?;
+            v.push_ref(&e)?;
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    let _ = sqlx::Connection::close(conn).await;
+    result
 }
 
 /// Test support: a fresh, empty PostgreSQL database for one test, from

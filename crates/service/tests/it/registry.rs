@@ -439,6 +439,31 @@ async fn tampering_with_the_audit_log_is_detected_and_named() {
         assert!(verify_error(&e).await.contains("audit entry 2 was altered"));
     })
     .await;
+    // Alteration of an optional field to NULL, and of a value to one with separators in it.
+    on_both("chiba-ia", |e| async move {
+        add_volunteer(&e).await;
+        let row = sqlx::query(
+            "SELECT seq FROM audit_log WHERE principal_id IS NOT NULL ORDER BY seq LIMIT 1",
+        )
+        .fetch_one(e.m.store().pool())
+        .await
+        .unwrap();
+        let seq: i64 = sqlx::Row::get(&row, 0);
+        exec(
+            &e,
+            &format!("UPDATE audit_log SET principal_id = NULL WHERE seq = {seq}"),
+        )
+        .await;
+        let m = verify_error(&e).await;
+        assert!(m.contains(&format!("audit entry {seq} was altered")), "{m}");
+    })
+    .await;
+    on_both("chiba-ia", |e| async move {
+        add_volunteer(&e).await;
+        exec(&e, "UPDATE audit_log SET detail = '3:{}~' WHERE seq = 3").await;
+        assert!(verify_error(&e).await.contains("audit entry 3 was altered"));
+    })
+    .await;
     // Deletion.
     on_both("chiba-ia", |e| async move {
         add_volunteer(&e).await;
