@@ -161,14 +161,15 @@ impl Mamori {
 
     /// The staff member an API token belongs to (`Authorization: Bearer mmr_…`).
     pub async fn token_actor(&self, token: &str) -> Result<(Actor, String)> {
-        let (id, login) = self
+        // One query for the token and its owner (it is asked on every API request).
+        let (id, row) = self
             .store
-            .token_login(&token_hash(token))
+            .token_staff(&token_hash(token))
             .await?
             .ok_or_else(|| {
                 ServiceError::Unauthenticated("the API token is unknown or revoked".into())
             })?;
-        Ok((self.actor(&login).await?, id))
+        Ok((self.actor_of(row)?, id))
     }
 
     /// A new API token for a staff member (shown once). A staff member may make their own — it

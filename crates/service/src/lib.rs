@@ -287,6 +287,12 @@ impl Mamori {
                 "--as: there is no staff member {login:?}: `mamori staff list --as ADMIN` shows who there is"
             ))
         })?;
+        self.actor_of(row)
+    }
+
+    /// The actor for a staff record: refused when disabled, with the current policy's role.
+    pub(crate) fn actor_of(&self, row: mamori_store::StaffRow) -> Result<Actor> {
+        let login = row.login.as_str();
         if row.disabled {
             return Err(ServiceError::Unauthenticated(format!(
                 "--as: staff member {login} is disabled"
@@ -299,7 +305,7 @@ impl Mamori {
             ))
         })?;
         Ok(Actor {
-            login: row.login,
+            login: row.login.clone(),
             role,
         })
     }

@@ -428,14 +428,17 @@ impl Store {
     }
 
     /// The staff login an unrevoked API token belongs to.
-    pub async fn token_login(&self, token_hash: &str) -> Result<Option<(String, String)>> {
+    /// The token's id and its owner's staff record, in one query (every API request asks).
+    pub async fn token_staff(&self, token_hash: &str) -> Result<Option<(String, StaffRow)>> {
         let rows = self
             .rows(
-                "SELECT id, login FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                "SELECT s.login, s.role, s.name, s.password_hash, s.created_at, s.disabled, s.failed_logins, s.locked_until, t.id FROM api_tokens t JOIN staff s ON s.login = t.login WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
                 vec![token_hash.into()],
             )
             .await?;
-        rows.first().map(|r| Ok((s(r, 0)?, s(r, 1)?))).transpose()
+        rows.first()
+            .map(|r| Ok((s(r, 8)?, staff_row(r)?)))
+            .transpose()
     }
 
     pub async fn token_owner(&self, id: &str) -> Result<Option<String>> {
