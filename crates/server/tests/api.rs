@@ -43,6 +43,20 @@ async fn start(url: Option<String>) -> Srv {
         m.staff_add(None, l, r, None, PW).await.unwrap();
     }
     let clerk_token = m.staff_token("sato").await.unwrap().token;
+    let (base, tx) = serve_loopback(&m).await;
+    Srv {
+        base,
+        m,
+        http: reqwest::Client::new(),
+        clerk_token,
+        _dir: dir,
+        _stop: tx,
+    }
+}
+
+/// Serve `m` on a free loopback port: its base URL, and the sender that stops the server when
+/// it is dropped.
+async fn serve_loopback(m: &Mamori) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -54,14 +68,7 @@ async fn start(url: Option<String>) -> Srv {
         .await
         .unwrap();
     });
-    Srv {
-        base: format!("http://{addr}"),
-        m,
-        http: reqwest::Client::new(),
-        clerk_token,
-        _dir: dir,
-        _stop: tx,
-    }
+    (format!("http://{addr}"), tx)
 }
 
 async fn on_both<F, Fut>(f: F)
@@ -874,20 +881,10 @@ async fn start_school(url: Option<String>) -> (Srv, String, String) {
     let clerk_token = m.staff_token("sato").await.unwrap().token;
     let auditor_token = m.staff_token("kansa").await.unwrap().token;
     let teacher_token = m.staff_token("sensei").await.unwrap().token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let m2 = m.clone();
-    tokio::spawn(async move {
-        mamori_server::serve_on(m2, listener, mamori_server::Options::default(), async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let (base, tx) = serve_loopback(&m).await;
     (
         Srv {
-            base: format!("http://{addr}"),
+            base,
             m,
             http: reqwest::Client::new(),
             clerk_token,

@@ -18,7 +18,7 @@ use mamori_service::{Config, Mamori};
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::PW;
+use super::{PW, Srv, serve_loopback};
 
 /// What an operation needs of its caller.
 #[derive(Debug, Clone, Copy)]
@@ -185,17 +185,9 @@ fn example(schema: &Value, doc: &Value, depth: u32) -> Value {
     }
 }
 
-struct Server {
-    base: String,
-    m: Mamori,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
 /// The preset's server with one staff member per role (login = role id), and `tanaka`, a clerk
 /// the staff routes act on.
-async fn serve(preset: &str, url: Option<String>) -> (Server, Policy) {
+async fn serve(preset: &str, url: Option<String>) -> (Srv, Policy) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = Config {
         data_dir: dir.path().join("data"),
@@ -214,22 +206,14 @@ async fn serve(preset: &str, url: Option<String>) -> (Server, Policy) {
     m.staff_add(None, "tanaka", "clerk", None, PW)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let m2 = m.clone();
-    tokio::spawn(async move {
-        mamori_server::serve_on(m2, listener, mamori_server::Options::default(), async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let (base, tx) = serve_loopback(&m).await;
+    let clerk_token = m.staff_token("clerk").await.unwrap().token;
     (
-        Server {
-            base: format!("http://{addr}"),
+        Srv {
+            base,
             m,
             http: reqwest::Client::new(),
+            clerk_token,
             _dir: dir,
             _stop: tx,
         },
@@ -240,11 +224,10 @@ async fn serve(preset: &str, url: Option<String>) -> (Server, Policy) {
 /// The matrix on one preset: `channel` and `fields` make the principal the `{id}` routes use.
 async fn matrix(preset: &str, url: Option<String>, channel: &str, fields: Value) {
     let (s, policy) = serve(preset, url).await;
-    let clerk = s.m.staff_token("clerk").await.unwrap().token;
     let r = s
         .http
         .post(format!("{}/api/v1/principals", s.base))
-        .bearer_auth(&clerk)
+        .bearer_auth(&s.clerk_token)
         .json(&json!({"channel": channel, "fields": fields}))
         .send()
         .await

@@ -10,7 +10,7 @@ use mamori_service::{Config, Mamori};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
-use super::{PW, Srv, on_both};
+use super::{PW, Srv, on_both, serve_loopback};
 
 fn plain() -> reqwest::Client {
     reqwest::Client::builder()
@@ -631,21 +631,11 @@ async fn start_with_closed_desk() -> (Srv, tempfile::TempDir) {
         m.staff_add(None, l, r, None, PW).await.unwrap();
     }
     let clerk_token = m.staff_token("sato").await.unwrap().token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let m2 = m.clone();
-    tokio::spawn(async move {
-        mamori_server::serve_on(m2, listener, mamori_server::Options::default(), async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let (base, tx) = serve_loopback(&m).await;
     let data = tempfile::tempdir().unwrap();
     (
         Srv {
-            base: format!("http://{addr}"),
+            base,
             m,
             http: reqwest::Client::new(),
             clerk_token,
