@@ -160,17 +160,50 @@ pub struct TokenRow {
     pub revoked_at: Option<String>,
 }
 
-pub(crate) fn opt_s(r: &AnyRow, i: usize) -> Result<Option<String>> {
-    Ok(r.try_get::<Option<String>, _>(i)?)
+/// The columns of a row of either driver: `Any`, or SQLite's own on the hot paths
+/// (`Store::lite`).
+pub(crate) trait Cols {
+    fn text(&self, i: usize) -> Result<String>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    fn int(&self, i: usize) -> Result<i64>;
+    fn bytes(&self, i: usize) -> Result<Vec<u8>>;
 }
-pub(crate) fn s(r: &AnyRow, i: usize) -> Result<String> {
-    Ok(r.try_get::<String, _>(i)?)
+
+macro_rules! impl_cols {
+    ($row:ty) => {
+        impl Cols for $row {
+            fn text(&self, i: usize) -> Result<String> {
+                Ok(self.try_get::<String, _>(i)?)
+            }
+            fn opt_text(&self, i: usize) -> Result<Option<String>> {
+                Ok(self.try_get::<Option<String>, _>(i)?)
+            }
+            fn int(&self, i: usize) -> Result<i64> {
+                Ok(self.try_get::<i64, _>(i)?)
+            }
+            fn bytes(&self, i: usize) -> Result<Vec<u8>> {
+                Ok(self.try_get::<Vec<u8>, _>(i)?)
+            }
+        }
+    };
+}
+impl_cols!(AnyRow);
+impl_cols!(sqlx::sqlite::SqliteRow);
+
+pub(crate) fn opt_s<R: Cols>(r: &R, i: usize) -> Result<Option<String>> {
+    r.opt_text(i)
+}
+pub(crate) fn s<R: Cols>(r: &R, i: usize) -> Result<String> {
+    r.text(i)
 }
 
 /// The open store: a pool for reads, the writer for writes, and the keys.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite: a pool over the concrete driver for the hot reads (audited reads, data keys,
+    /// token sign-in); see [`db::connect_sqlite`].
+    lite: Option<sqlx::SqlitePool>,
     backend: Backend,
     writer: WriterHandle,
     keys: Arc<Keys>,
@@ -257,8 +290,15 @@ impl Store {
         let pool = db::connect(&loc, max).await?;
         db::migrate(&pool, loc.backend).await?;
         let signer = Arc::new(signer);
+        let (writer_pool, lite) = match loc.backend {
+            Backend::Sqlite => (
+                writer::WriterPool::Sqlite(db::connect_sqlite(&loc, 1).await?),
+                Some(db::connect_sqlite(&loc, max).await?),
+            ),
+            Backend::Postgres => (writer::WriterPool::Any(pool.clone()), None),
+        };
         let writer = WriterHandle::start(
-            pool.clone(),
+            writer_pool,
             loc.backend,
             signer.clone(),
             data_dir.join(HEAD_FILE),
@@ -272,6 +312,7 @@ impl Store {
         }
         let store = Store {
             pool,
+            lite,
             backend: loc.backend,
             writer,
             keys: Arc::new(keys),
@@ -430,15 +471,16 @@ impl Store {
     /// The staff login an unrevoked API token belongs to.
     /// The token's id and its owner's staff record, in one query (every API request asks).
     pub async fn token_staff(&self, token_hash: &str) -> Result<Option<(String, StaffRow)>> {
-        let rows = self
-            .rows(
-                "SELECT s.login, s.role, s.name, s.password_hash, s.created_at, s.disabled, s.failed_logins, s.locked_until, t.id FROM api_tokens t JOIN staff s ON s.login = t.login WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-                vec![token_hash.into()],
-            )
-            .await?;
-        rows.first()
-            .map(|r| Ok((s(r, 8)?, staff_row(r)?)))
-            .transpose()
+        const SQL: &str = "SELECT s.login, s.role, s.name, s.password_hash, s.created_at, s.disabled, s.failed_logins, s.locked_until, t.id FROM api_tokens t JOIN staff s ON s.login = t.login WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+        fn parse<R: Cols>(rows: &[R]) -> Result<Option<(String, StaffRow)>> {
+            rows.first()
+                .map(|r| Ok((s(r, 8)?, staff_row(r)?)))
+                .transpose()
+        }
+        match &self.lite {
+            Some(lite) => parse(&sqlx::query(SQL).bind(token_hash).fetch_all(lite).await?),
+            None => parse(&self.rows(SQL, vec![token_hash.into()]).await?),
+        }
     }
 
     pub async fn token_owner(&self, id: &str) -> Result<Option<String>> {
@@ -554,16 +596,29 @@ impl Store {
         Ok(())
     }
 
-    /// Store many wrapped data keys in one transaction (import).
+    /// Store many wrapped data keys in one transaction (import): multi-row inserts, one
+    /// statement for a batch of 500 instead of one a key.
     pub async fn put_data_keys(&self, keys: &[(String, crypto::Wrapped)]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
         let now = now_string();
-        for (id, wrapped) in keys {
-            sqlx::query("INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(id.as_str())
-                .bind(wrapped.bytes.as_slice())
-                .bind(wrapped.kek_id.as_str())
-                .bind(now.as_str())
+        let rows = keys
+            .iter()
+            .map(|(id, wrapped)| {
+                vec![
+                    Val::from(id.as_str()),
+                    Val::from(wrapped.bytes.clone()),
+                    Val::from(wrapped.kek_id.as_str()),
+                    Val::from(now.as_str()),
+                ]
+            })
+            .collect();
+        let stmts = Stmt::insert_many(
+            "mamori_keys.data_keys",
+            &["principal_id", "wrapped", "kek_id", "created_at"],
+            rows,
+        );
+        let mut tx = self.pool.begin().await?;
+        for s in &stmts {
+            db::bind(sqlx::query(s.sql_for(self.backend)), &s.params)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -577,19 +632,30 @@ impl Store {
         if let Some(k) = self.keys.cached(principal_id) {
             return Ok(k);
         }
-        let row = sqlx::query(
-            "SELECT wrapped, kek_id FROM mamori_keys.data_keys WHERE principal_id = $1",
-        )
-        .bind(principal_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
+        const SQL: &str =
+            "SELECT wrapped, kek_id FROM mamori_keys.data_keys WHERE principal_id = $1";
+        fn parse<R: Cols>(row: Option<R>) -> Result<Option<(Vec<u8>, String)>> {
+            row.map(|r| Ok((r.bytes(0)?, r.text(1)?))).transpose()
+        }
+        let row = match &self.lite {
+            Some(lite) => parse(
+                sqlx::query(SQL)
+                    .bind(principal_id)
+                    .fetch_optional(lite)
+                    .await?,
+            )?,
+            None => parse(
+                sqlx::query(SQL)
+                    .bind(principal_id)
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )?,
+        };
+        let Some((wrapped, kek_id)) = row else {
             return Err(StoreError::NotFound(format!(
                 "principal {principal_id} has no data key: their data was erased"
             )));
         };
-        let wrapped: Vec<u8> = row.try_get(0)?;
-        let kek_id: String = row.try_get(1)?;
         if !self.keys.knows(&kek_id) {
             self.keys.follow_rotation();
         }
@@ -683,10 +749,7 @@ impl Store {
     ) -> Result<std::collections::HashSet<Vec<u8>>> {
         let mut found = std::collections::HashSet::new();
         for chunk in fingerprints.chunks(500) {
-            let placeholders = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let placeholders = db::placeholders(self.backend, 1, chunk.len());
             let sql = format!(
                 "SELECT fingerprint FROM import_rows WHERE fingerprint IN ({placeholders})"
             );
@@ -709,12 +772,10 @@ impl Store {
     ) -> Result<std::collections::HashSet<Vec<u8>>> {
         let mut found = std::collections::HashSet::new();
         for chunk in digests.chunks(500) {
-            let placeholders = (2..=chunk.len() + 1)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let placeholders = db::placeholders(self.backend, 2, chunk.len());
             let sql = format!(
-                "SELECT b.digest FROM blind_index b JOIN principals p ON p.id = b.principal_id WHERE p.channel = $1 AND p.status = 'active' AND b.category = 'email' AND b.digest IN ({placeholders})"
+                "SELECT b.digest FROM blind_index b JOIN principals p ON p.id = b.principal_id WHERE p.channel = {} AND p.status = 'active' AND b.category = 'email' AND b.digest IN ({placeholders})",
+                db::placeholders(self.backend, 1, 1)
             );
             let mut q = sqlx::query(&sql).bind(channel);
             for d in chunk {
@@ -812,51 +873,13 @@ impl Store {
     /// What a read needs, in one query: the principal, their sealed fields (by category), and
     /// the facts of [`Store::use_facts`]. One round trip instead of two on every audited read.
     pub async fn principal_for_read(&self, id: &str) -> Result<Option<ForRead>> {
-        let rows = self
-            .rows(
-                "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 \
-                 UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
-                 UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
-                vec![id.into()],
-            )
-            .await?;
-        let mut principal = None;
-        let mut fields = Vec::new();
-        let mut consented = Vec::new();
-        let mut suspensions = Vec::new();
-        for r in &rows {
-            match s(r, 0)?.as_str() {
-                "f" => {
-                    if principal.is_none() {
-                        principal = Some(PrincipalRow {
-                            id: s(r, 1)?,
-                            channel: s(r, 2)?,
-                            created_at: s(r, 3)?,
-                            last_activity_at: s(r, 4)?,
-                            policy_version: s(r, 5)?,
-                            status: s(r, 6)?,
-                        });
-                    }
-                    if let Some(category) = opt_s(r, 7)? {
-                        fields.push(FieldRow {
-                            category,
-                            record_id: s(r, 8)?,
-                            ciphertext: r.try_get::<Vec<u8>, _>(9)?,
-                            updated_at: s(r, 10)?,
-                        });
-                    }
-                }
-                "c" => consented.extend(opt_s(r, 7)?),
-                _ => suspensions.push(opt_s(r, 7)?),
-            }
+        const SQL: &str = "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 \
+             UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
+             UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL";
+        match &self.lite {
+            Some(lite) => for_read(&sqlx::query(SQL).bind(id).fetch_all(lite).await?),
+            None => for_read(&self.rows(SQL, vec![id.into()]).await?),
         }
-        fields.sort_by(|a, b| a.category.cmp(&b.category));
-        Ok(principal.map(|principal| ForRead {
-            principal,
-            fields,
-            consented,
-            suspensions,
-        }))
     }
 
     pub async fn fields(&self, principal_id: &str) -> Result<Vec<FieldRow>> {
@@ -1095,15 +1118,56 @@ impl Store {
     }
 }
 
-fn staff_row(r: &AnyRow) -> Result<StaffRow> {
+/// The rows of [`Store::principal_for_read`]'s query, on either driver.
+fn for_read<R: Cols>(rows: &[R]) -> Result<Option<ForRead>> {
+    let mut principal = None;
+    let mut fields = Vec::new();
+    let mut consented = Vec::new();
+    let mut suspensions = Vec::new();
+    for r in rows {
+        match s(r, 0)?.as_str() {
+            "f" => {
+                if principal.is_none() {
+                    principal = Some(PrincipalRow {
+                        id: s(r, 1)?,
+                        channel: s(r, 2)?,
+                        created_at: s(r, 3)?,
+                        last_activity_at: s(r, 4)?,
+                        policy_version: s(r, 5)?,
+                        status: s(r, 6)?,
+                    });
+                }
+                if let Some(category) = opt_s(r, 7)? {
+                    fields.push(FieldRow {
+                        category,
+                        record_id: s(r, 8)?,
+                        ciphertext: r.bytes(9)?,
+                        updated_at: s(r, 10)?,
+                    });
+                }
+            }
+            "c" => consented.extend(opt_s(r, 7)?),
+            _ => suspensions.push(opt_s(r, 7)?),
+        }
+    }
+    fields.sort_by(|a, b| a.category.cmp(&b.category));
+    Ok(principal.map(|principal| ForRead {
+        principal,
+        fields,
+        consented,
+        suspensions,
+    }))
+}
+
+fn staff_row<R: Cols>(r: &R) -> Result<StaffRow> {
     Ok(StaffRow {
         login: s(r, 0)?,
         role: s(r, 1)?,
         name: opt_s(r, 2)?,
         password_hash: opt_s(r, 3)?,
         created_at: s(r, 4)?,
-        disabled: r.try_get::<i64, _>(5)? != 0,
-        failed_logins: r.try_get::<i64, _>(6)?,
+        disabled: r.int(5)? != 0,
+        failed_logins: r.int(6)?,
         locked_until: opt_s(r, 7)?,
     })
 }

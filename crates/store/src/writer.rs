@@ -9,13 +9,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Executor, Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, SignedHead, checkpoint_message};
 use crate::crypto::AuditSigner;
-use crate::db::{Backend, Stmt, bind, one_line};
+use crate::db::{Backend, Stmt, Val, bind, bind_sqlite, one_line};
 
 const MAX_BATCH: usize = 1024;
 
@@ -32,7 +32,7 @@ pub(crate) struct WriterHandle {
 
 impl WriterHandle {
     pub(crate) fn start(
-        pool: AnyPool,
+        pool: WriterPool,
         backend: Backend,
         signer: Arc<AuditSigner>,
         head_path: PathBuf,
@@ -62,7 +62,7 @@ impl WriterHandle {
 }
 
 async fn run(
-    pool: AnyPool,
+    pool: WriterPool,
     backend: Backend,
     signer: Arc<AuditSigner>,
     head_path: PathBuf,
@@ -136,7 +136,7 @@ fn classify(e: sqlx::Error) -> BatchError {
 type BatchOutcome = (Vec<Result<Vec<i64>, StoreError>>, Option<(i64, String)>);
 
 async fn commit_batch(
-    pool: &AnyPool,
+    pool: &WriterPool,
     backend: Backend,
     signer: &AuditSigner,
     jobs: &[Job],
@@ -145,16 +145,12 @@ async fn commit_batch(
     let mut tx = pool.begin().await.map_err(classify)?;
     // Take the write lock first (SQLite: RESERVED; PostgreSQL: the head row), then read the head:
     // another process may have appended since our last batch.
-    tx.execute("UPDATE audit_head SET seq = seq WHERE id = 1")
+    tx.raw("UPDATE audit_head SET seq = seq WHERE id = 1")
         .await
         .map_err(classify)?;
-    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(classify)?;
-    let start_seq: i64 = row.try_get(0).map_err(classify)?;
+    let (start_seq, head_hash) = tx.head().await.map_err(classify)?;
     let mut seq = start_seq;
-    let mut prev: String = row.try_get(1).map_err(classify)?;
+    let mut prev = head_hash;
     let at = jiff::Timestamp::now().to_string();
     let mut results = Vec::with_capacity(jobs.len());
 
@@ -164,15 +160,14 @@ async fn commit_batch(
         // again with a savepoint per job, so that failure stays that job's alone.
         let light = !careful && job.stmts.is_empty();
         if !light {
-            tx.execute("SAVEPOINT job").await.map_err(classify)?;
+            tx.raw("SAVEPOINT job").await.map_err(classify)?;
         }
         let mut job_result: Result<(), StoreError> = Ok(());
         for s in &job.stmts {
-            let q = bind(sqlx::query(s.sql_for(backend)), &s.params);
-            match q.execute(&mut *tx).await {
+            match tx.exec(s.sql_for(backend), &s.params).await {
                 Ok(done) => {
                     if let Some((want, msg)) = s.expect
-                        && done.rows_affected() != want
+                        && done != want
                     {
                         job_result = Err(StoreError::Conflict(msg.to_string()));
                         break;
@@ -195,24 +190,7 @@ async fn commit_batch(
             for d in &job.audit {
                 s2 += 1;
                 let e = AuditEntry::from_draft(d, s2, &at, &p2);
-                let r = sqlx::query(
-                    "INSERT INTO audit_log (seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(e.seq)
-                .bind(e.at.as_str())
-                .bind(e.actor.as_str())
-                .bind(e.action.as_str())
-                .bind(e.principal_id.as_deref())
-                .bind(e.purpose.as_deref())
-                .bind(e.basis.as_deref())
-                .bind(e.categories.as_str())
-                .bind(e.decision.as_str())
-                .bind(e.reason.as_deref())
-                .bind(e.detail.as_str())
-                .bind(e.prev_hash.as_str())
-                .bind(e.hash.as_str())
-                .execute(&mut *tx)
-                .await;
+                let r = tx.audit_row(&e).await;
                 if let Err(err) = r {
                     job_result = Err(StoreError::Unavailable(format!(
                         "audit write failed: {}",
@@ -222,12 +200,16 @@ async fn commit_batch(
                 }
                 if e.seq % CHECKPOINT_EVERY == 0 {
                     let sig = signer.sign(&checkpoint_message(e.seq, &e.hash));
-                    let r = sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)")
-                        .bind(e.seq)
-                        .bind(e.hash.as_str())
-                        .bind(sig)
-                        .bind(at.as_str())
-                        .execute(&mut *tx)
+                    let r = tx
+                        .exec(
+                            "INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)",
+                            &[
+                                Val::I64(Some(e.seq)),
+                                Val::Text(Some(e.hash.clone())),
+                                Val::Text(Some(sig)),
+                                Val::Text(Some(at.clone())),
+                            ],
+                        )
                         .await;
                     if let Err(err) = r {
                         job_result = Err(StoreError::Unavailable(format!(
@@ -245,38 +227,138 @@ async fn commit_batch(
             Err(_) if light => return Err(BatchError::Redo),
             Ok(()) => {
                 if !light {
-                    tx.execute("RELEASE SAVEPOINT job")
-                        .await
-                        .map_err(classify)?;
+                    tx.raw("RELEASE SAVEPOINT job").await.map_err(classify)?;
                 }
                 seq = s2;
                 prev = p2;
                 results.push(Ok(seqs));
             }
             Err(e) => {
-                tx.execute("ROLLBACK TO SAVEPOINT job")
+                tx.raw("ROLLBACK TO SAVEPOINT job")
                     .await
                     .map_err(classify)?;
-                tx.execute("RELEASE SAVEPOINT job")
-                    .await
-                    .map_err(classify)?;
+                tx.raw("RELEASE SAVEPOINT job").await.map_err(classify)?;
                 results.push(Err(e));
             }
         }
     }
     let head = if seq != start_seq {
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(prev.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+        tx.exec(
+            "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+            &[Val::I64(Some(seq)), Val::Text(Some(prev.clone()))],
+        )
+        .await
+        .map_err(classify)?;
         Some((seq, prev))
     } else {
         None
     };
     tx.commit().await.map_err(classify)?;
     Ok((results, head))
+}
+
+/// What the writer writes through: on SQLite a pool of its own over the concrete driver (one
+/// connection: its prepared statements stay cached, and no argument passes through `Any`); on
+/// PostgreSQL the shared `Any` pool.
+#[derive(Clone)]
+pub(crate) enum WriterPool {
+    Any(AnyPool),
+    Sqlite(SqlitePool),
+}
+
+impl WriterPool {
+    async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            WriterPool::Any(p) => Tx::Any(p.begin().await?),
+            WriterPool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+        })
+    }
+}
+
+/// One batch's transaction, on either driver.
+enum Tx {
+    Any(sqlx::Transaction<'static, sqlx::Any>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+/// Binds an audit entry's thirteen columns, by reference, to a query of either driver.
+macro_rules! bind_entry {
+    ($q:expr, $e:expr) => {
+        $q.bind($e.seq)
+            .bind($e.at.as_str())
+            .bind($e.actor.as_str())
+            .bind($e.action.as_str())
+            .bind($e.principal_id.as_deref())
+            .bind($e.purpose.as_deref())
+            .bind($e.basis.as_deref())
+            .bind($e.categories.as_str())
+            .bind($e.decision.as_str())
+            .bind($e.reason.as_deref())
+            .bind($e.detail.as_str())
+            .bind($e.prev_hash.as_str())
+            .bind($e.hash.as_str())
+    };
+}
+
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+impl Tx {
+    /// A statement without parameters (savepoints, the write lock).
+    async fn raw(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Any(t) => t.execute(sql).await.map(drop),
+            Tx::Sqlite(t) => t.execute(sql).await.map(drop),
+        }
+    }
+
+    /// A statement with its parameters; the rows it touched.
+    async fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, sqlx::Error> {
+        match self {
+            Tx::Any(t) => Ok(bind(sqlx::query(sql), params)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()),
+            Tx::Sqlite(t) => Ok(bind_sqlite(sqlx::query(sql), params)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    async fn audit_row(&mut self, e: &AuditEntry) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Any(t) => bind_entry!(sqlx::query(INSERT_ENTRY), e)
+                .execute(&mut **t)
+                .await
+                .map(drop),
+            Tx::Sqlite(t) => bind_entry!(sqlx::query(INSERT_ENTRY), e)
+                .execute(&mut **t)
+                .await
+                .map(drop),
+        }
+    }
+
+    /// The chain's head: its sequence number and hash.
+    async fn head(&mut self) -> Result<(i64, String), sqlx::Error> {
+        const SQL: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+        match self {
+            Tx::Any(t) => {
+                let r = sqlx::query(SQL).fetch_one(&mut **t).await?;
+                Ok((r.try_get(0)?, r.try_get(1)?))
+            }
+            Tx::Sqlite(t) => {
+                let r = sqlx::query(SQL).fetch_one(&mut **t).await?;
+                Ok((r.try_get(0)?, r.try_get(1)?))
+            }
+        }
+    }
+
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Any(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
 }
 
 /// Keep the latest signed head outside the database; never move it backwards (another process
