@@ -204,6 +204,9 @@ pub struct Store {
     /// SQLite: a pool over the concrete driver for the hot reads (audited reads, data keys,
     /// token sign-in); see [`db::connect_sqlite`].
     lite: Option<sqlx::SqlitePool>,
+    /// SQLite: the writer's own connection (its large page cache), also used for an import's
+    /// batch of data keys, which must commit before the batch's data.
+    write_conn: Option<sqlx::SqlitePool>,
     backend: Backend,
     writer: WriterHandle,
     keys: Arc<Keys>,
@@ -290,12 +293,16 @@ impl Store {
         let pool = db::connect(&loc, max).await?;
         db::migrate(&pool, loc.backend).await?;
         let signer = Arc::new(signer);
-        let (writer_pool, lite) = match loc.backend {
-            Backend::Sqlite => (
-                writer::WriterPool::Sqlite(db::connect_sqlite(&loc, 1).await?),
-                Some(db::connect_sqlite(&loc, max).await?),
-            ),
-            Backend::Postgres => (writer::WriterPool::Any(pool.clone()), None),
+        let (writer_pool, lite, write_conn) = match loc.backend {
+            Backend::Sqlite => {
+                let w = db::connect_sqlite(&loc, 1, 64).await?;
+                (
+                    writer::WriterPool::Sqlite(w.clone()),
+                    Some(db::connect_sqlite(&loc, max, 2).await?),
+                    Some(w),
+                )
+            }
+            Backend::Postgres => (writer::WriterPool::Any(pool.clone()), None, None),
         };
         let writer = WriterHandle::start(
             writer_pool,
@@ -313,6 +320,7 @@ impl Store {
         let store = Store {
             pool,
             lite,
+            write_conn,
             backend: loc.backend,
             writer,
             keys: Arc::new(keys),
@@ -616,6 +624,16 @@ impl Store {
             &["principal_id", "wrapped", "kek_id", "created_at"],
             rows,
         );
+        if let Some(w) = &self.write_conn {
+            let mut tx = w.begin().await?;
+            for s in &stmts {
+                db::bind_sqlite(sqlx::query(s.sql_for(self.backend)), &s.params)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
         for s in &stmts {
             db::bind(sqlx::query(s.sql_for(self.backend)), &s.params)
