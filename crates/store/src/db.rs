@@ -1,6 +1,8 @@
 //! The connection to the database: SQLite (WAL, in the data folder) or PostgreSQL, one set of
 //! SQL for both through sqlx's `Any` driver (`$1` placeholders work on both), and the
-//! migrations for each backend, run at start.
+//! migrations for each backend, run at start. On SQLite the hot paths (the writer, audited
+//! reads, data keys, token sign-in) run the same SQL over the concrete SQLite driver
+//! ([`connect_sqlite`]).
 //!
 //! The key store (wrapped data keys) lives apart from the data: in SQLite its own file
 //! `keys.db`, attached as schema `mamori_keys`; in PostgreSQL the schema `mamori_keys`. Both are

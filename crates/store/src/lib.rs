@@ -197,7 +197,7 @@ pub(crate) fn s<R: Cols>(r: &R, i: usize) -> Result<String> {
     r.text(i)
 }
 
-/// The open store: a pool for reads, the writer for writes, and the keys.
+/// The open store: pools for reads, the writer for writes, and the keys.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
