@@ -11,6 +11,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let n = i64::from(n % 8) + 1;
+    let key = mamori_store::crypto::AuditSigner::from_hex(&"1f".repeat(32))
+        .map(|s| s.entry_key())
+        .ok();
+    let Some(key) = key else {
+        return;
+    };
     let mut prev = GENESIS.to_string();
     let original: Vec<AuditEntry> = (1..=n)
         .map(|seq| {
@@ -22,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
                 decision: "allow".into(),
                 ..Default::default()
             };
-            let e = AuditEntry::from_draft(&d, seq, "2026-12-02T10:00:00+09:00", &prev);
+            let e = AuditEntry::from_draft(&d, seq, "2026-12-02T10:00:00+09:00", &prev, &key);
             prev.clone_from(&e.hash);
             e
         })
@@ -50,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         7 => e.detail = junk,
         _ => e.at = junk,
     }
-    let mut v = ChainVerifier::new([]);
+    let mut v = ChainVerifier::new(key.clone(), []);
     let mut failed_at = None;
     for (i, e) in chain.iter().enumerate() {
         if v.push(e).is_err() {

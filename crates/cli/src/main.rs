@@ -283,8 +283,25 @@ enum PrincipalCmd {
 
 #[derive(Subcommand, Debug)]
 enum AuditCmd {
-    /// Verify the hash chain, the signed checkpoints and the signed head.
-    Verify,
+    /// Verify the chain (every entry authenticated by the signing key), the signed checkpoints
+    /// and the signed head file; exit 1 naming what is wrong or missing.
+    Verify {
+        /// Also check the log against a head kept outside the data folder (printed earlier by
+        /// `mamori audit head`): detects entries deleted after it even if an older head file
+        /// was put back.
+        #[arg(long, value_name = "FILE")]
+        head: Option<PathBuf>,
+    },
+    /// Print the verified log's signed head (JSON) to keep outside the data folder.
+    Head {
+        /// Write a new head file for the log as it verifies entry by entry, after the head file
+        /// was lost, damaged or replaced (writes are refused until then); recorded on the log.
+        #[arg(long, requires = "login")]
+        rewrite: bool,
+        /// The staff member rewriting the head file (the administrator).
+        #[arg(long = "as", value_name = "LOGIN")]
+        login: Option<String>,
+    },
     /// The latest audit entries (ids and categories, never values).
     Log {
         #[command(flatten)]
@@ -725,9 +742,22 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
         Command::Audit(cmd) => {
             let m = Mamori::open(&cfg).await?;
             match cmd {
-                AuditCmd::Verify => {
-                    let r = m.audit_verify().await?;
-                    let t = format!(
+                AuditCmd::Verify { head } => {
+                    let kept = match &head {
+                        Some(path) => {
+                            let text = std::fs::read_to_string(path).map_err(|e| {
+                                ServiceError::BadInput(format!(
+                                    "--head: cannot read {}: {}",
+                                    path.display(),
+                                    e.kind()
+                                ))
+                            })?;
+                            Some(Mamori::parse_kept_head(&text)?)
+                        }
+                        None => None,
+                    };
+                    let r = m.audit_verify_against(kept.as_ref()).await?;
+                    let mut t = format!(
                         "ok: {} entries, head {} {}, {} signed checkpoints, signed head outside the database at {}",
                         r.entries,
                         r.head_seq,
@@ -736,8 +766,27 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                         r.signed_head_seq
                             .map_or("none".to_string(), |s| s.to_string())
                     );
+                    if let Some(x) = r.external_head_seq {
+                        t.push_str(&format!(", and the head kept elsewhere at {x}"));
+                    }
                     Ok(Out::Both(json(&r), t))
                 }
+                AuditCmd::Head { rewrite, login } => match (rewrite, login) {
+                    (true, Some(login)) => {
+                        let actor = m.actor(&login).await?;
+                        let t = match m.audit_head_rewrite(&actor).await? {
+                            Some(p) => format!("rewritten: the head file had this problem: {p}"),
+                            None => "the head file is sound: nothing was rewritten".to_string(),
+                        };
+                        let h = m.audit_head().await?;
+                        Ok(Out::Both(json(&h), t))
+                    }
+                    _ => {
+                        let h = m.audit_head().await?;
+                        let text = serde_json::to_string_pretty(&h).unwrap_or_default();
+                        Ok(Out::Both(json(&h), text))
+                    }
+                },
                 AuditCmd::Log {
                     who,
                     principal,

@@ -1,5 +1,7 @@
 //! `/metrics` in the Prometheus text format: request counts by route template and status, and
 //! the store's counts. Ids, values and query strings never appear (labels are route templates).
+//! Only staff see it (a session or an API token, e.g. a scraper's token; issue 20): the counts
+//! say how many people an office holds and how busy its desk is.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,6 +12,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::AppState;
+use crate::auth::Authed;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -25,7 +28,7 @@ impl Metrics {
     }
 }
 
-pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn render(State(state): State<AppState>, _staff: Authed) -> impl IntoResponse {
     let mut out = String::new();
     let _ = writeln!(
         out,

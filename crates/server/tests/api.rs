@@ -606,7 +606,17 @@ async fn probes_headers_metrics_and_the_openapi_document() {
         Some(&s.clerk_token),
     )
     .await;
-    let m = s.get("/metrics", None).await.text().await.unwrap();
+    // Staff only (issue 20): the counts are the office's business.
+    assert_eq!(
+        s.get("/metrics", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let m = s
+        .get("/metrics", Some(&s.clerk_token))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(m.contains("mamori_http_requests_total{method=\"GET\",route=\"/api/v1/principals/{id}\",status=\"200\"} 1"), "{m}");
     assert!(m.contains("mamori_principals 1"), "{m}");
     assert!(

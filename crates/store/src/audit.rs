@@ -1,13 +1,21 @@
-//! The tamper-evident audit log (seed 003 Arts. 15, 19; DESIGN.md "Audit log").
+//! The tamper-evident audit log (seed 003 Arts. 15, 19; DESIGN.md "Audit log"; issue 20).
 //!
 //! Entries are append-only; each carries the hash of the one before it (a hash chain), so an
-//! altered, deleted or reordered entry breaks the chain at that point. Checkpoints signed with
-//! an Ed25519 key are stored every [`CHECKPOINT_EVERY`] entries, and the latest signed head is
-//! also written outside the database (`audit-head.json`), so a truncated tail cannot pass for a
-//! complete log. Entries hold ids and category names, never personal values.
+//! altered, deleted or reordered entry breaks the chain at that point. The "hash" is a MAC
+//! (HMAC-SHA-256) under a key derived from the audit signing key, which is not in the database:
+//! whoever can write only the database cannot add an entry that verifies, and the writer
+//! refuses to chain onto one. Checkpoints signed with the Ed25519 key are stored every
+//! [`CHECKPOINT_EVERY`] entries (a missing one fails verification), and the latest signed head
+//! is also written outside the database (`audit-head.json`; [`HeadFile`]), so a truncated tail
+//! cannot pass for a complete log; a head printed for safekeeping (`mamori audit head`) lets an
+//! auditor detect an older head file put back. Entries hold ids and category names, never
+//! personal values.
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+
+use crate::crypto::AuditEntryKey;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 pub const CHECKPOINT_EVERY: i64 = 1000;
@@ -50,16 +58,16 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-fn put(h: &mut Sha256, s: &[u8]) {
-    h.update((s.len() as u64).to_be_bytes());
+fn put(h: &mut Hmac<Sha256>, s: &[u8]) {
+    h.update(&(s.len() as u64).to_be_bytes());
     h.update(s);
 }
 
-fn put_opt(h: &mut Sha256, s: Option<&[u8]>) {
+fn put_opt(h: &mut Hmac<Sha256>, s: Option<&[u8]>) {
     match s {
-        None => h.update([0u8]),
+        None => h.update(&[0u8]),
         Some(v) => {
-            h.update([1u8]);
+            h.update(&[1u8]);
             put(h, v);
         }
     }
@@ -85,12 +93,13 @@ pub struct EntryRef<'a> {
 }
 
 impl<'a> EntryRef<'a> {
-    /// SHA-256 over a length-prefixed encoding of every field but the hash.
-    pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"mamori-audit-v1");
+    /// HMAC-SHA-256 under the entry key over a length-prefixed encoding of every field but the
+    /// hash.
+    pub fn digest(&self, key: &AuditEntryKey) -> [u8; 32] {
+        let mut h = key.mac();
+        h.update(b"mamori-audit-v2");
         put(&mut h, self.prev_hash);
-        h.update(self.seq.to_be_bytes());
+        h.update(&self.seq.to_be_bytes());
         put(&mut h, self.at);
         put(&mut h, self.actor);
         put(&mut h, self.action);
@@ -101,14 +110,14 @@ impl<'a> EntryRef<'a> {
         put(&mut h, self.decision);
         put_opt(&mut h, self.reason);
         put(&mut h, self.detail);
-        h.finalize().into()
+        h.finalize().into_bytes().into()
     }
 
-    /// Whether the stored hash is exactly the hex of the digest of the contents (encoded on the
+    /// Whether the stored hash is exactly the hex of the MAC of the contents (encoded on the
     /// stack: no string is built per entry).
-    pub fn hash_matches(&self) -> bool {
+    pub fn hash_matches(&self, key: &AuditEntryKey) -> bool {
         let mut hex = [0u8; 64];
-        hex::encode_to_slice(self.digest(), &mut hex).is_ok() && hex.as_slice() == self.hash
+        hex::encode_to_slice(self.digest(key), &mut hex).is_ok() && hex.as_slice() == self.hash
     }
 
     /// An entry's fields framed in one value, in the order of [`FRAMED_COLUMNS`]: each as its
@@ -185,11 +194,17 @@ impl AuditEntry {
     }
 
     /// The entry's hash (hex): see [`EntryRef::digest`].
-    pub fn compute_hash(&self) -> String {
-        hex::encode(self.as_ref().digest())
+    pub fn compute_hash(&self, key: &AuditEntryKey) -> String {
+        hex::encode(self.as_ref().digest(key))
     }
 
-    pub fn from_draft(d: &AuditDraft, seq: i64, at: &str, prev_hash: &str) -> AuditEntry {
+    pub fn from_draft(
+        d: &AuditDraft,
+        seq: i64,
+        at: &str,
+        prev_hash: &str,
+        key: &AuditEntryKey,
+    ) -> AuditEntry {
         let mut e = AuditEntry {
             seq,
             at: at.to_string(),
@@ -209,7 +224,7 @@ impl AuditEntry {
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };
-        e.hash = e.compute_hash();
+        e.hash = e.compute_hash(key);
         e
     }
 }
@@ -227,7 +242,9 @@ pub struct Checkpoint {
     pub at: String,
 }
 
-/// The signed head kept outside the database (`audit-head.json`).
+/// A signed head: the last entry's place and hash, signed with the audit signing key. The
+/// committed part of the head file, and what `mamori audit head` prints for safekeeping
+/// (`mamori audit verify --head FILE` reads it back).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedHead {
     pub seq: i64,
@@ -236,10 +253,42 @@ pub struct SignedHead {
     pub public_key: String,
 }
 
+/// A head the writer is about to commit: written into the head file before the commit, so that a
+/// process killed between the commit and the head file's update leaves a head file that still
+/// accounts for every committed entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingHead {
+    pub seq: i64,
+    pub hash: String,
+    pub signature: String,
+}
+
+/// The head file outside the database (`audit-head.json`): the committed signed head and, while
+/// a batch is being committed, the head it will have. (A head file of the first round, without
+/// `pending`, reads as one.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadFile {
+    #[serde(flatten)]
+    pub head: SignedHead,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingHead>,
+}
+
+/// What was found where the head file should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadState {
+    Missing,
+    /// The file is there but cannot be read or is not a head file (why, without its contents).
+    Unreadable(String),
+    Present(HeadFile),
+}
+
 /// The first problem verification found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Tamper {
-    #[error("audit entry {seq} was altered: its hash does not match its contents")]
+    #[error(
+        "audit entry {seq} was altered or was not written by Mamori: its hash does not match its contents under the signing key"
+    )]
     Altered { seq: i64 },
     #[error(
         "audit entry {seq} does not follow entry {prev}: an entry was deleted, inserted or moved before it"
@@ -258,6 +307,10 @@ pub enum Tamper {
     #[error("signed checkpoint {seq} has an invalid signature")]
     BadCheckpointSignature { seq: i64 },
     #[error(
+        "signed checkpoint {seq} is missing from the database: a checkpoint is kept every {every} entries and the log has {last}"
+    )]
+    CheckpointMissing { seq: i64, every: i64, last: i64 },
+    #[error(
         "the log ends at entry {last} but the signed head outside the database says {head}: the tail was truncated"
     )]
     Truncated { last: i64, head: i64 },
@@ -267,6 +320,26 @@ pub enum Tamper {
     HeadMismatch { seq: i64 },
     #[error("the signed head file has an invalid signature")]
     BadHeadSignature,
+    #[error(
+        "the signed head file audit-head.json is missing but the log has {last} entries: put back the head kept for safekeeping and run `mamori audit verify --head FILE`"
+    )]
+    HeadMissing { last: i64 },
+    #[error("the signed head file audit-head.json cannot be read: {why}")]
+    HeadUnreadable { why: String },
+    #[error(
+        "the signed head outside the database is at entry {head} but the log goes on to entry {last}: an older head file was put back"
+    )]
+    HeadBehind { head: i64, last: i64 },
+    #[error("the head kept elsewhere is not signed by this data folder's audit signing key")]
+    ExternalBadSignature,
+    #[error(
+        "the log ends at entry {last} but the head kept elsewhere says {head}: entries after {last} were deleted"
+    )]
+    ExternalTruncated { last: i64, head: i64 },
+    #[error(
+        "the head kept elsewhere does not match entry {seq}: the log up to {seq} was rewritten"
+    )]
+    ExternalMismatch { seq: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -277,11 +350,14 @@ pub struct VerifyReport {
     pub checkpoints: usize,
     /// The head recorded outside the database, if there is one.
     pub signed_head_seq: Option<i64>,
+    /// The head kept elsewhere that the log was checked against (`--head FILE`), if one was given.
+    pub external_head_seq: Option<i64>,
 }
 
 /// Incremental chain verification, so a million entries can be checked while streaming.
 #[derive(Debug)]
 pub struct ChainVerifier {
+    key: AuditEntryKey,
     prev_seq: i64,
     prev_hash: String,
     count: i64,
@@ -290,9 +366,11 @@ pub struct ChainVerifier {
 }
 
 impl ChainVerifier {
-    /// `wanted`: the sequence numbers whose hashes the checkpoints and head will be compared to.
-    pub fn new(wanted: impl IntoIterator<Item = i64>) -> ChainVerifier {
+    /// `key`: the entry MAC key; `wanted`: the sequence numbers whose hashes the checkpoints and
+    /// heads will be compared to.
+    pub fn new(key: AuditEntryKey, wanted: impl IntoIterator<Item = i64>) -> ChainVerifier {
         ChainVerifier {
+            key,
             prev_seq: 0,
             prev_hash: GENESIS.to_string(),
             count: 0,
@@ -301,13 +379,33 @@ impl ChainVerifier {
         }
     }
 
+    /// The sequence numbers [`ChainVerifier::finish`] needs the hashes of, for these
+    /// checkpoints and heads.
+    pub fn wanted_for(
+        checkpoints: &[Checkpoint],
+        head: &HeadState,
+        external: Option<&SignedHead>,
+    ) -> Vec<i64> {
+        let mut wanted: Vec<i64> = checkpoints.iter().map(|c| c.seq).collect();
+        if let HeadState::Present(f) = head {
+            wanted.push(f.head.seq);
+            if let Some(p) = &f.pending {
+                wanted.push(p.seq);
+            }
+        }
+        if let Some(h) = external {
+            wanted.push(h.seq);
+        }
+        wanted
+    }
+
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), Tamper> {
         self.push_ref(&e.as_ref())
     }
 
-    /// One entry, in the order read: its hash, its place and its link to the one before.
+    /// One entry, in the order read: its MAC, its place and its link to the one before.
     pub fn push_ref(&mut self, e: &EntryRef<'_>) -> Result<(), Tamper> {
-        if !e.hash_matches() {
+        if !e.hash_matches(&self.key) {
             return Err(Tamper::Altered { seq: e.seq });
         }
         let linked = e.prev_hash == self.prev_hash.as_bytes();
@@ -330,7 +428,7 @@ impl ChainVerifier {
                 prev: self.prev_seq,
             });
         }
-        // The hash is 64 hex digits here (it matched the digest's hex).
+        // The hash is 64 hex digits here (it matched the MAC's hex).
         let hash = std::str::from_utf8(e.hash).map_err(|_| Tamper::Altered { seq: e.seq })?;
         if self.wanted.contains(&e.seq) {
             self.hashes_at.insert(e.seq, hash.to_string());
@@ -343,57 +441,96 @@ impl ChainVerifier {
         Ok(())
     }
 
-    /// Compare the chain with the signed checkpoints and the head kept outside the database.
+    fn hash_at(&self, seq: i64) -> Option<&String> {
+        self.hashes_at.get(&seq)
+    }
+
+    /// Compare the chain with the signed checkpoints, the head file outside the database and,
+    /// if given, a head kept elsewhere.
     pub fn finish(
         self,
         checkpoints: &[Checkpoint],
         public_key: &str,
-        head: Option<&SignedHead>,
+        head: &HeadState,
+        external: Option<&SignedHead>,
     ) -> Result<VerifyReport, Tamper> {
+        let last = self.prev_seq;
+        let signed = |seq: i64, hash: &str, sig: &str| {
+            crate::crypto::verify_signature(public_key, &checkpoint_message(seq, hash), sig)
+        };
         for c in checkpoints {
-            if !crate::crypto::verify_signature(
-                public_key,
-                &checkpoint_message(c.seq, &c.hash),
-                &c.signature,
-            ) {
+            if !signed(c.seq, &c.hash, &c.signature) {
                 return Err(Tamper::BadCheckpointSignature { seq: c.seq });
             }
-            if c.seq > self.prev_seq {
-                return Err(Tamper::Truncated {
-                    last: self.prev_seq,
-                    head: c.seq,
-                });
+            if c.seq > last {
+                return Err(Tamper::Truncated { last, head: c.seq });
             }
-            if self.hashes_at.get(&c.seq) != Some(&c.hash) {
+            if self.hash_at(c.seq) != Some(&c.hash) {
                 return Err(Tamper::CheckpointMismatch { seq: c.seq });
             }
         }
-        if let Some(h) = head {
-            if h.public_key != public_key
-                || !crate::crypto::verify_signature(
-                    public_key,
-                    &checkpoint_message(h.seq, &h.hash),
-                    &h.signature,
-                )
-            {
-                return Err(Tamper::BadHeadSignature);
-            }
-            if h.seq > self.prev_seq {
-                return Err(Tamper::Truncated {
-                    last: self.prev_seq,
-                    head: h.seq,
+        // Every CHECKPOINT_EVERY-th entry has its checkpoint (the writer stores it in the same
+        // transaction as the entry): one deleted from the table is named.
+        let present: std::collections::HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
+        let mut seq = CHECKPOINT_EVERY;
+        while seq <= last {
+            if !present.contains(&seq) {
+                return Err(Tamper::CheckpointMissing {
+                    seq,
+                    every: CHECKPOINT_EVERY,
+                    last,
                 });
             }
-            if h.seq > 0 && self.hashes_at.get(&h.seq) != Some(&h.hash) {
-                return Err(Tamper::HeadMismatch { seq: h.seq });
+            seq += CHECKPOINT_EVERY;
+        }
+        let signed_head_seq = match head {
+            HeadState::Missing if last == 0 => None,
+            HeadState::Missing => return Err(Tamper::HeadMissing { last }),
+            HeadState::Unreadable(why) => return Err(Tamper::HeadUnreadable { why: why.clone() }),
+            HeadState::Present(f) => {
+                let h = &f.head;
+                if h.public_key != public_key || !signed(h.seq, &h.hash, &h.signature) {
+                    return Err(Tamper::BadHeadSignature);
+                }
+                if h.seq > last {
+                    return Err(Tamper::Truncated { last, head: h.seq });
+                }
+                if h.seq > 0 && self.hash_at(h.seq) != Some(&h.hash) {
+                    return Err(Tamper::HeadMismatch { seq: h.seq });
+                }
+                if h.seq < last {
+                    // Only the batch being committed when a process stopped may be past the
+                    // committed head, and then the file names it as pending.
+                    let pending_is_last = f.pending.as_ref().is_some_and(|p| {
+                        p.seq == last
+                            && signed(p.seq, &p.hash, &p.signature)
+                            && self.hash_at(p.seq) == Some(&p.hash)
+                    });
+                    if !pending_is_last {
+                        return Err(Tamper::HeadBehind { head: h.seq, last });
+                    }
+                }
+                Some(h.seq)
+            }
+        };
+        if let Some(x) = external {
+            if x.public_key != public_key || !signed(x.seq, &x.hash, &x.signature) {
+                return Err(Tamper::ExternalBadSignature);
+            }
+            if x.seq > last {
+                return Err(Tamper::ExternalTruncated { last, head: x.seq });
+            }
+            if x.seq > 0 && self.hash_at(x.seq) != Some(&x.hash) {
+                return Err(Tamper::ExternalMismatch { seq: x.seq });
             }
         }
         Ok(VerifyReport {
             entries: self.count,
-            head_seq: self.prev_seq,
+            head_seq: last,
             head_hash: self.prev_hash,
             checkpoints: checkpoints.len(),
-            signed_head_seq: head.map(|h| h.seq),
+            signed_head_seq,
+            external_head_seq: external.map(|x| x.seq),
         })
     }
 }
@@ -404,7 +541,20 @@ mod tests {
     use super::*;
     use crate::crypto::AuditSigner;
 
+    /// One signing key for every test here, so heads and entries agree.
+    fn signer() -> AuditSigner {
+        AuditSigner::from_hex(&"1f".repeat(32)).unwrap()
+    }
+
+    fn key() -> AuditEntryKey {
+        signer().entry_key()
+    }
+
     fn chain(n: i64) -> Vec<AuditEntry> {
+        chain_under(n, &key())
+    }
+
+    fn chain_under(n: i64, key: &AuditEntryKey) -> Vec<AuditEntry> {
         let mut prev = GENESIS.to_string();
         (1..=n)
             .map(|seq| {
@@ -415,7 +565,7 @@ mod tests {
                     decision: "allow".into(),
                     ..Default::default()
                 };
-                let e = AuditEntry::from_draft(&d, seq, "2026-11-22T00:00:00Z", &prev);
+                let e = AuditEntry::from_draft(&d, seq, "2026-11-22T00:00:00Z", &prev, key);
                 prev.clone_from(&e.hash);
                 e
             })
@@ -428,15 +578,28 @@ mod tests {
         cps: &[Checkpoint],
         pk: &str,
     ) -> Result<VerifyReport, Tamper> {
-        let mut wanted: Vec<i64> = cps.iter().map(|c| c.seq).collect();
-        if let Some(h) = head {
-            wanted.push(h.seq);
-        }
-        let mut v = ChainVerifier::new(wanted);
+        let head = match head {
+            Some(h) => HeadState::Present(HeadFile {
+                head: h.clone(),
+                pending: None,
+            }),
+            None => HeadState::Missing,
+        };
+        verify_full(entries, &head, cps, pk, None)
+    }
+
+    fn verify_full(
+        entries: &[AuditEntry],
+        head: &HeadState,
+        cps: &[Checkpoint],
+        pk: &str,
+        external: Option<&SignedHead>,
+    ) -> Result<VerifyReport, Tamper> {
+        let mut v = ChainVerifier::new(key(), ChainVerifier::wanted_for(cps, head, external));
         for e in entries {
             v.push(e)?;
         }
-        v.finish(cps, pk, head)
+        v.finish(cps, pk, head, external)
     }
 
     fn signed_head(s: &AuditSigner, e: &AuditEntry) -> SignedHead {
@@ -450,7 +613,7 @@ mod tests {
 
     #[test]
     fn an_intact_chain_verifies() {
-        let s = AuditSigner::from_hex(&AuditSigner::generate_hex()).unwrap();
+        let s = signer();
         let c = chain(5);
         let head = signed_head(&s, &c[4]);
         let r = verify(&c, Some(&head), &[], &s.public_hex()).unwrap();
@@ -472,7 +635,7 @@ mod tests {
     fn an_altered_entry_with_a_recomputed_hash_breaks_the_next_link() {
         let mut c = chain(5);
         c[2].actor = "someone-else".into();
-        c[2].hash = c[2].compute_hash();
+        c[2].hash = c[2].compute_hash(&key());
         assert_eq!(
             verify(&c, None, &[], "").unwrap_err(),
             Tamper::Broken { seq: 4, prev: 3 }
@@ -519,7 +682,7 @@ mod tests {
 
     #[test]
     fn a_truncated_tail_is_detected_by_the_signed_head() {
-        let s = AuditSigner::from_hex(&AuditSigner::generate_hex()).unwrap();
+        let s = signer();
         let mut c = chain(5);
         let head = signed_head(&s, &c[4]);
         c.truncate(3);
@@ -567,11 +730,11 @@ mod tests {
         e.actor = "a:b~c".into();
         e.detail = r#"{"note":"~12:x 受付"}"#.into();
         e.purpose = Some(String::new());
-        e.hash = e.compute_hash();
+        e.hash = e.compute_hash(&key());
         let bytes = framed(&e);
         let back = EntryRef::from_framed(e.seq, &bytes).unwrap();
         assert_eq!(back, e.as_ref());
-        assert!(back.hash_matches());
+        assert!(back.hash_matches(&key()));
         // Anything cut or left over is refused, not misread.
         assert!(EntryRef::from_framed(e.seq, &bytes[..bytes.len() - 1]).is_none());
         let mut longer = bytes.clone();
@@ -581,7 +744,7 @@ mod tests {
 
     #[test]
     fn a_rewritten_chain_fails_its_signed_checkpoint() {
-        let s = AuditSigner::from_hex(&AuditSigner::generate_hex()).unwrap();
+        let s = signer();
         let c = chain(5);
         let cp = Checkpoint {
             seq: 3,
@@ -596,13 +759,188 @@ mod tests {
         let mut prev = GENESIS.to_string();
         for e in forged.iter_mut() {
             e.prev_hash = prev.clone();
-            e.hash = e.compute_hash();
+            e.hash = e.compute_hash(&key());
             prev = e.hash.clone();
         }
         assert_eq!(
             verify(&forged, None, std::slice::from_ref(&cp), &s.public_hex()).unwrap_err(),
             Tamper::CheckpointMismatch { seq: 3 }
         );
-        assert!(verify(&c, None, &[cp], &s.public_hex()).is_ok());
+        let head = signed_head(&s, &c[4]);
+        assert!(verify(&c, Some(&head), &[cp], &s.public_hex()).is_ok());
+    }
+
+    /// Issue 20: whoever can write the database but has no signing key (a DBA) cannot append an
+    /// entry that verifies, however correctly they chain it.
+    #[test]
+    fn an_entry_made_without_the_signing_key_is_refused() {
+        let s = signer();
+        let mut c = chain(3);
+        let forger = AuditSigner::from_hex(&"2e".repeat(32)).unwrap().entry_key();
+        let d = AuditDraft {
+            actor: "manager".into(),
+            action: "principal.read".into(),
+            principal_id: Some("p_victim".into()),
+            basis: Some("exception:law".into()),
+            decision: "allow".into(),
+            ..Default::default()
+        };
+        c.push(AuditEntry::from_draft(
+            &d,
+            4,
+            "2026-11-22T00:00:00Z",
+            &c[2].hash,
+            &forger,
+        ));
+        let head = signed_head(&s, &c[3]);
+        assert_eq!(
+            verify(&c, Some(&head), &[], &s.public_hex()).unwrap_err(),
+            Tamper::Altered { seq: 4 }
+        );
+        // The same with a plain SHA-256 chain (the first round's): refused too.
+        let forged_elsewhere = chain_under(3, &forger);
+        assert_eq!(
+            verify(&forged_elsewhere, None, &[], &s.public_hex()).unwrap_err(),
+            Tamper::Altered { seq: 1 }
+        );
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_head_file_fails_verification() {
+        let s = signer();
+        let c = chain(3);
+        let e = verify(&c, None, &[], &s.public_hex()).unwrap_err();
+        assert_eq!(e, Tamper::HeadMissing { last: 3 });
+        assert!(e.to_string().contains("audit-head.json is missing"), "{e}");
+        let e = verify_full(
+            &c,
+            &HeadState::Unreadable("not JSON".into()),
+            &[],
+            &s.public_hex(),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the signed head file audit-head.json cannot be read: not JSON"
+        );
+        // An empty log needs no head.
+        assert_eq!(verify(&[], None, &[], &s.public_hex()).unwrap().entries, 0);
+    }
+
+    #[test]
+    fn an_older_head_file_fails_unless_the_rest_is_the_batch_pending_at_a_crash() {
+        let s = signer();
+        let c = chain(5);
+        let old = signed_head(&s, &c[2]);
+        assert_eq!(
+            verify(&c, Some(&old), &[], &s.public_hex()).unwrap_err(),
+            Tamper::HeadBehind { head: 3, last: 5 }
+        );
+        let pending = |e: &AuditEntry| PendingHead {
+            seq: e.seq,
+            hash: e.hash.clone(),
+            signature: s.sign(&checkpoint_message(e.seq, &e.hash)),
+        };
+        // Killed after committing entries 4-5 and before the head file caught up: fine.
+        let crashed = HeadState::Present(HeadFile {
+            head: old.clone(),
+            pending: Some(pending(&c[4])),
+        });
+        assert_eq!(
+            verify_full(&c, &crashed, &[], &s.public_hex(), None)
+                .unwrap()
+                .signed_head_seq,
+            Some(3)
+        );
+        // A pending head that is not the log's last entry does not excuse the gap.
+        let stale = HeadState::Present(HeadFile {
+            head: old.clone(),
+            pending: Some(pending(&c[3])),
+        });
+        assert_eq!(
+            verify_full(&c, &stale, &[], &s.public_hex(), None).unwrap_err(),
+            Tamper::HeadBehind { head: 3, last: 5 }
+        );
+        // Killed before the commit: the pending head is past the log, the committed one is it.
+        let before_commit = HeadState::Present(HeadFile {
+            head: old,
+            pending: Some(PendingHead {
+                seq: 9,
+                hash: "ab".repeat(32),
+                signature: s.sign(&checkpoint_message(9, &"ab".repeat(32))),
+            }),
+        });
+        assert!(verify_full(&c[..3], &before_commit, &[], &s.public_hex(), None).is_ok());
+    }
+
+    #[test]
+    fn a_deleted_checkpoint_is_named() {
+        let s = signer();
+        let c = chain(2 * CHECKPOINT_EVERY + 5);
+        let cp = |seq: i64| Checkpoint {
+            seq,
+            hash: c[(seq - 1) as usize].hash.clone(),
+            signature: s.sign(&checkpoint_message(seq, &c[(seq - 1) as usize].hash)),
+            at: String::new(),
+        };
+        let head = signed_head(&s, c.last().unwrap());
+        let both = [cp(CHECKPOINT_EVERY), cp(2 * CHECKPOINT_EVERY)];
+        assert!(verify(&c, Some(&head), &both, &s.public_hex()).is_ok());
+        let e = verify(&c, Some(&head), &both[..1], &s.public_hex()).unwrap_err();
+        assert_eq!(
+            e,
+            Tamper::CheckpointMissing {
+                seq: 2 * CHECKPOINT_EVERY,
+                every: CHECKPOINT_EVERY,
+                last: 2 * CHECKPOINT_EVERY + 5
+            }
+        );
+        assert!(
+            e.to_string()
+                .starts_with("signed checkpoint 2000 is missing"),
+            "{e}"
+        );
+    }
+
+    /// A head printed by `mamori audit head` and kept elsewhere catches what the head file beside
+    /// the database cannot: the tail deleted and an older head file put back.
+    #[test]
+    fn a_head_kept_elsewhere_catches_a_truncation_hidden_by_an_old_head_file() {
+        let s = signer();
+        let c = chain(8);
+        let kept = signed_head(&s, &c[7]);
+        let truncated = &c[..5];
+        let old_file = signed_head(&s, &c[4]);
+        // Beside the database everything agrees ...
+        assert!(verify(truncated, Some(&old_file), &[], &s.public_hex()).is_ok());
+        // ... the head kept elsewhere does not.
+        let file = HeadState::Present(HeadFile {
+            head: old_file,
+            pending: None,
+        });
+        assert_eq!(
+            verify_full(truncated, &file, &[], &s.public_hex(), Some(&kept)).unwrap_err(),
+            Tamper::ExternalTruncated { last: 5, head: 8 }
+        );
+        let mut rewritten = kept.clone();
+        rewritten.seq = 5;
+        rewritten.signature = s.sign(&checkpoint_message(5, &kept.hash));
+        assert_eq!(
+            verify_full(truncated, &file, &[], &s.public_hex(), Some(&rewritten)).unwrap_err(),
+            Tamper::ExternalMismatch { seq: 5 }
+        );
+        let other = AuditSigner::from_hex(&"2e".repeat(32)).unwrap();
+        let foreign = signed_head(&other, &c[4]);
+        assert_eq!(
+            verify_full(truncated, &file, &[], &s.public_hex(), Some(&foreign)).unwrap_err(),
+            Tamper::ExternalBadSignature
+        );
+        let full = HeadState::Present(HeadFile {
+            head: kept.clone(),
+            pending: None,
+        });
+        let r = verify_full(&c, &full, &[], &s.public_hex(), Some(&kept)).unwrap();
+        assert_eq!(r.external_head_seq, Some(8));
     }
 }

@@ -478,6 +478,44 @@ impl AuditSigner {
     }
 }
 
+impl AuditSigner {
+    /// The key that authenticates every audit entry (HMAC-SHA-256), derived from the signing
+    /// key with HKDF: it is never stored, so whoever holds only the database (a DBA, a copy of
+    /// `mamori.db`) cannot write an entry that verifies (issue 20).
+    pub fn entry_key(&self) -> AuditEntryKey {
+        let seed = Zeroizing::new(self.key.to_bytes());
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"mamori"), seed.as_ref());
+        let mut key = Zeroizing::new([0u8; 32]);
+        // 32 bytes is always a valid HKDF-SHA-256 output length.
+        let _ = hk.expand(b"mamori-audit-entry-mac-v1", key.as_mut());
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
+            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        AuditEntryKey { mac }
+    }
+}
+
+/// The audit entries' MAC key ([`AuditSigner::entry_key`]): the HMAC state keyed with it,
+/// cloned for each entry so that keying is paid once. (The key bytes themselves are wiped when
+/// derived; the keyed state is the hmac crate's, like the AEAD's key schedule: SECURITY.md
+/// "Known limits".)
+#[derive(Clone)]
+pub struct AuditEntryKey {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for AuditEntryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditEntryKey(..)")
+    }
+}
+
+impl AuditEntryKey {
+    /// A fresh HMAC keyed with this key.
+    pub fn mac(&self) -> Hmac<Sha256> {
+        self.mac.clone()
+    }
+}
+
 /// Check an Ed25519 signature made by [`AuditSigner::sign`].
 pub fn verify_signature(public_hex: &str, msg: &[u8], sig_hex: &str) -> bool {
     let mut pk = [0u8; 32];

@@ -253,8 +253,44 @@ fn sql_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// SQLite: the database and key store files exist and only their owner may read or write them
+/// (0600; issue 20). SQLite gives its `-wal` and `-shm` files the mode of the database file.
+/// A file that exists already is narrowed to 0600 as well.
+fn owner_only_files(loc: &Location) -> Result<(), StoreError> {
+    for file in [&loc.data_file, &loc.keys_file].into_iter().flatten() {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        opts.open(file)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", file.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = file.as_os_str().to_owned();
+                p.push(suffix);
+                let p = std::path::PathBuf::from(p);
+                if let Ok(meta) = std::fs::symlink_metadata(&p)
+                    && meta.is_file()
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn connect(loc: &Location, max_connections: u32) -> Result<AnyPool, StoreError> {
     sqlx::any::install_default_drivers();
+    if loc.backend == Backend::Sqlite {
+        owner_only_files(loc)?;
+    }
     let mut opts = AnyPoolOptions::new().max_connections(max_connections);
     if loc.backend == Backend::Sqlite {
         let keys = loc

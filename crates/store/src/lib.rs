@@ -21,6 +21,7 @@ pub mod complaints;
 pub mod crypto;
 pub mod db;
 pub mod governance;
+pub mod head;
 pub mod incidents;
 mod provision;
 mod requests;
@@ -1079,6 +1080,24 @@ impl Store {
 
     /// Verify the whole chain, the signed checkpoints and the signed head outside the database.
     pub async fn verify_audit(&self) -> Result<VerifyReport> {
+        self.verify_audit_against(None).await
+    }
+
+    /// [`Store::verify_audit`], and also against a head kept elsewhere (`mamori audit verify
+    /// --head FILE`): that catches a tail deleted while an older head file was put back.
+    pub async fn verify_audit_against(
+        &self,
+        external: Option<&audit::SignedHead>,
+    ) -> Result<VerifyReport> {
+        let head = head::read(&self.data_dir.join(HEAD_FILE));
+        self.verify_with(&head, external).await
+    }
+
+    async fn verify_with(
+        &self,
+        head: &audit::HeadState,
+        external: Option<&audit::SignedHead>,
+    ) -> Result<VerifyReport> {
         let cps = self
             .rows(
                 "SELECT seq, hash, signature, at FROM audit_checkpoints ORDER BY seq",
@@ -1095,17 +1114,60 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let head = writer::read_head(&self.data_dir.join(HEAD_FILE));
-        let mut wanted: Vec<i64> = cps.iter().map(|c| c.seq).collect();
-        if let Some(h) = &head {
-            wanted.push(h.seq);
-        }
-        let mut v = audit::ChainVerifier::new(wanted);
+        let wanted = audit::ChainVerifier::wanted_for(&cps, head, external);
+        let mut v = audit::ChainVerifier::new(self.signer.entry_key(), wanted);
         match &self.data_file {
             Some(file) if self.backend == Backend::Sqlite => verify_sqlite(file, &mut v).await?,
             _ => self.verify_paged(&mut v).await?,
         }
-        Ok(v.finish(&cps, &self.signer.public_hex(), head.as_ref())?)
+        Ok(v.finish(&cps, &self.signer.public_hex(), head, external)?)
+    }
+
+    /// `mamori audit head`: the log verified, then its last entry's place and hash signed, for
+    /// an auditor to keep outside the data folder.
+    pub async fn signed_audit_head(&self) -> Result<audit::SignedHead> {
+        let r = self.verify_audit().await?;
+        Ok(head::signed(&self.signer, r.head_seq, &r.head_hash))
+    }
+
+    /// `mamori audit head --rewrite`: a new head file when the file was lost, damaged or
+    /// replaced by an older one (the writer refuses to add to the log until then), for a log
+    /// whose every entry still verifies under the signing key with its checkpoints. Returns the
+    /// problem the old file had (None: it was fine and is left alone); the caller records the
+    /// rewrite on the log.
+    pub async fn rewrite_audit_head(&self) -> Result<Option<String>> {
+        let problem = match self.verify_audit().await {
+            Ok(_) => return Ok(None),
+            Err(StoreError::Tampered(
+                t @ (Tamper::HeadMissing { .. }
+                | Tamper::HeadUnreadable { .. }
+                | Tamper::HeadBehind { .. }
+                | Tamper::BadHeadSignature
+                | Tamper::Truncated { .. }
+                | Tamper::HeadMismatch { .. }),
+            )) => t.to_string(),
+            Err(e) => return Err(e),
+        };
+        let (seq, hash) = self.audit_head_row().await?;
+        let fresh = head::signed(&self.signer, seq, &hash);
+        let candidate = audit::HeadState::Present(audit::HeadFile {
+            head: fresh,
+            pending: None,
+        });
+        self.verify_with(&candidate, None).await?;
+        head::reset(&self.data_dir.join(HEAD_FILE), &self.signer, seq, &hash)
+            .map_err(StoreError::Unavailable)?;
+        Ok(Some(problem))
+    }
+
+    async fn audit_head_row(&self) -> Result<(i64, String)> {
+        let rows = self
+            .rows("SELECT seq, hash FROM audit_head WHERE id = 1", vec![])
+            .await?;
+        let r = rows
+            .first()
+            .ok_or_else(|| StoreError::Unavailable("the audit head row is missing".into()))?;
+        Ok((r.try_get(0)?, s(r, 1)?))
     }
 
     /// Any backend: the entries in pages through the shared pool, so a long log does not have

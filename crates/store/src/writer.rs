@@ -13,8 +13,8 @@ use sqlx::{AnyPool, Executor, Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, SignedHead, checkpoint_message};
-use crate::crypto::AuditSigner;
+use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, checkpoint_message};
+use crate::crypto::{AuditEntryKey, AuditSigner};
 use crate::db::{Backend, Stmt, Val, bind, bind_sqlite, one_line};
 
 const MAX_BATCH: usize = 1024;
@@ -68,6 +68,16 @@ async fn run(
     head_path: PathBuf,
     mut rx: mpsc::Receiver<Job>,
 ) {
+    let key = signer.entry_key();
+    // The head this writer last committed: a batch that finds the database's head there needs
+    // no check of the entry it chains onto (it wrote it).
+    let mut known: Option<(i64, String)> = None;
+    let ctx = BatchCtx {
+        backend,
+        signer: &signer,
+        key: &key,
+        head_path: &head_path,
+    };
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -79,7 +89,7 @@ async fn run(
         let mut attempt = 0;
         let mut careful = false;
         let outcome = loop {
-            match commit_batch(&pool, backend, &signer, &jobs, careful).await {
+            match commit_batch(&pool, &ctx, &known, &jobs, careful).await {
                 Err(BatchError::Retry(_)) if attempt < 50 => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
@@ -91,7 +101,12 @@ async fn run(
         match outcome {
             Ok((results, head)) => {
                 if let Some(h) = head {
-                    write_head(&head_path, &signer, h.0, &h.1);
+                    // The pending head in the file already accounts for this commit: a failure
+                    // here is caught up by the next batch.
+                    if let Err(e) = crate::head::finish(&head_path, &signer, h.0, &h.1) {
+                        tracing::warn!("{e}");
+                    }
+                    known = Some(h);
                 }
                 for (job, r) in jobs.into_iter().zip(results) {
                     let _ = job.reply.send(r);
@@ -135,13 +150,22 @@ fn classify(e: sqlx::Error) -> BatchError {
 
 type BatchOutcome = (Vec<Result<Vec<i64>, StoreError>>, Option<(i64, String)>);
 
+/// What every batch of one writer shares.
+struct BatchCtx<'a> {
+    backend: Backend,
+    signer: &'a AuditSigner,
+    key: &'a AuditEntryKey,
+    head_path: &'a std::path::Path,
+}
+
 async fn commit_batch(
     pool: &WriterPool,
-    backend: Backend,
-    signer: &AuditSigner,
+    ctx: &BatchCtx<'_>,
+    known: &Option<(i64, String)>,
     jobs: &[Job],
     careful: bool,
 ) -> Result<BatchOutcome, BatchError> {
+    let (backend, signer, key) = (ctx.backend, ctx.signer, ctx.key);
     let mut tx = pool.begin().await.map_err(classify)?;
     // Take the write lock first (SQLite: RESERVED; PostgreSQL: the head row), then read the head:
     // another process may have appended since our last batch.
@@ -149,8 +173,24 @@ async fn commit_batch(
         .await
         .map_err(classify)?;
     let (start_seq, head_hash) = tx.head().await.map_err(classify)?;
+    // Never chain onto an entry this writer cannot authenticate (issue 20): one written into the
+    // database by someone without the signing key, or a head row pointing elsewhere.
+    let ours = known
+        .as_ref()
+        .is_some_and(|(s, h)| *s == start_seq && *h == head_hash);
+    if start_seq > 0 && !ours {
+        let last = tx.entry(start_seq).await.map_err(classify)?;
+        let authentic = last
+            .as_ref()
+            .is_some_and(|e| e.hash == head_hash && e.as_ref().hash_matches(key));
+        if !authentic {
+            return Err(BatchError::Fatal(format!(
+                "the audit log's last entry {start_seq} is not authenticated by the audit signing key (it was written or changed outside Mamori): nothing more is written; run `mamori audit verify`"
+            )));
+        }
+    }
     let mut seq = start_seq;
-    let mut prev = head_hash;
+    let mut prev = head_hash.clone();
     let at = jiff::Timestamp::now().to_string();
     let mut results = Vec::with_capacity(jobs.len());
 
@@ -189,7 +229,7 @@ async fn commit_batch(
         if job_result.is_ok() {
             for d in &job.audit {
                 s2 += 1;
-                let e = AuditEntry::from_draft(d, s2, &at, &p2);
+                let e = AuditEntry::from_draft(d, s2, &at, &p2, key);
                 let r = tx.audit_row(&e).await;
                 if let Err(err) = r {
                     job_result = Err(StoreError::Unavailable(format!(
@@ -249,6 +289,10 @@ async fn commit_batch(
         )
         .await
         .map_err(classify)?;
+        // The head file must account for the log before anything is added to it, and names this
+        // batch as pending before it is committed (crate::head).
+        crate::head::prepare(ctx.head_path, signer, (start_seq, &head_hash), (seq, &prev))
+            .map_err(BatchError::Fatal)?;
         Some((seq, prev))
     } else {
         None
@@ -353,6 +397,46 @@ impl Tx {
         }
     }
 
+    /// One entry of the log, by its place.
+    async fn entry(&mut self, seq: i64) -> Result<Option<AuditEntry>, sqlx::Error> {
+        const SQL: &str = "SELECT seq, at, actor, action, principal_id, purpose, basis, categories, decision, reason, detail, prev_hash, hash FROM audit_log WHERE seq = $1";
+        macro_rules! entry_of {
+            ($r:expr) => {
+                AuditEntry {
+                    seq: $r.try_get(0)?,
+                    at: $r.try_get(1)?,
+                    actor: $r.try_get(2)?,
+                    action: $r.try_get(3)?,
+                    principal_id: $r.try_get(4)?,
+                    purpose: $r.try_get(5)?,
+                    basis: $r.try_get(6)?,
+                    categories: $r.try_get(7)?,
+                    decision: $r.try_get(8)?,
+                    reason: $r.try_get(9)?,
+                    detail: $r.try_get(10)?,
+                    prev_hash: $r.try_get(11)?,
+                    hash: $r.try_get(12)?,
+                }
+            };
+        }
+        match self {
+            Tx::Any(t) => {
+                let r = sqlx::query(SQL).bind(seq).fetch_optional(&mut **t).await?;
+                Ok(match r {
+                    Some(r) => Some(entry_of!(r)),
+                    None => None,
+                })
+            }
+            Tx::Sqlite(t) => {
+                let r = sqlx::query(SQL).bind(seq).fetch_optional(&mut **t).await?;
+                Ok(match r {
+                    Some(r) => Some(entry_of!(r)),
+                    None => None,
+                })
+            }
+        }
+    }
+
     async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Any(t) => t.commit().await,
@@ -361,28 +445,9 @@ impl Tx {
     }
 }
 
-/// Keep the latest signed head outside the database; never move it backwards (another process
-/// may have written a later one).
+/// After a restore: a new signed head for the restored log, in place of the old file.
 pub(crate) fn write_head(path: &std::path::Path, signer: &AuditSigner, seq: i64, hash: &str) {
-    if read_head(path).is_some_and(|current| current.seq >= seq) {
-        return;
+    if let Err(e) = crate::head::reset(path, signer, seq, hash) {
+        tracing::warn!("{e}");
     }
-    let head = SignedHead {
-        seq,
-        hash: hash.to_string(),
-        signature: signer.sign(&checkpoint_message(seq, hash)),
-        public_key: signer.public_hex(),
-    };
-    let Ok(text) = serde_json::to_string_pretty(&head) else {
-        return;
-    };
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-}
-
-pub(crate) fn read_head(path: &std::path::Path) -> Option<SignedHead> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
 }

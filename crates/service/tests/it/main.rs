@@ -6,6 +6,7 @@
     clippy::panic
 )]
 
+mod audit;
 mod common;
 mod complaints;
 mod governance;

@@ -3,7 +3,7 @@
 //! entries. Each case must end in a value or a one-line error — never a panic.
 
 use mamori_policy::{Policy, Validation};
-use mamori_store::audit::{AuditDraft, AuditEntry, ChainVerifier, GENESIS};
+use mamori_store::audit::{AuditDraft, AuditEntry, ChainVerifier, GENESIS, HeadState};
 use proptest::prelude::*;
 
 proptest! {
@@ -74,15 +74,17 @@ proptest! {
 
     #[test]
     fn audit_verification_never_panics_on_corrupted_entries(which in 0usize..5, field in 0usize..6, junk in "\\PC{0,20}", seq in any::<i64>()) {
+        let key = mamori_store::crypto::AuditSigner::from_hex(&"1f".repeat(32)).unwrap().entry_key();
         let mut prev = GENESIS.to_string();
         let mut chain: Vec<AuditEntry> = (1..=5)
             .map(|s| {
                 let d = AuditDraft { actor: "clerk".into(), action: "principal.read".into(), decision: "allow".into(), ..Default::default() };
-                let e = AuditEntry::from_draft(&d, s, "2026-11-22T00:00:00Z", &prev);
+                let e = AuditEntry::from_draft(&d, s, "2026-11-22T00:00:00Z", &prev, &key);
                 prev.clone_from(&e.hash);
                 e
             })
             .collect();
+        let original = chain.clone();
         let e = &mut chain[which];
         match field {
             0 => e.hash = junk.clone(),
@@ -92,7 +94,7 @@ proptest! {
             4 => e.detail = junk.clone(),
             _ => e.at = junk.clone(),
         }
-        let mut v = ChainVerifier::new([]);
+        let mut v = ChainVerifier::new(key.clone(), []);
         let mut failed = false;
         for e in &chain {
             if v.push(e).is_err() {
@@ -101,12 +103,14 @@ proptest! {
             }
         }
         let unchanged = match field {
-            0 => junk == chain[which].compute_hash(),
+            0 => junk == chain[which].compute_hash(&key),
             2 => seq == which as i64 + 1,
             _ => false,
         };
+        // Any change to an entry is caught while the chain is read (the MAC covers every field).
+        prop_assert!(failed || unchanged || chain == original, "a changed entry verified");
         if !failed {
-            prop_assert!(unchanged || v.finish(&[], "", None).is_ok());
+            prop_assert!(v.finish(&[], "", &HeadState::Missing, None).is_err(), "no head file, yet it verified");
         }
     }
 }
