@@ -59,13 +59,14 @@ impl From<ServiceError> for Problem {
             ServiceError::Denied(_) => StatusCode::FORBIDDEN,
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         let detail = match &e {
             ServiceError::Denied(r) => format!("denied: {r}"),
             ServiceError::BadInput(m) => api_field_names(m),
             other => other.to_string(),
         };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
+        if status.is_server_error() {
             tracing::error!(error = %detail, "request failed");
         }
         Problem::new(status, detail)

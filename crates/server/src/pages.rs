@@ -187,12 +187,19 @@ pub fn error_page(c: &Ctx, e: &ServiceError, back: &str) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             c.t("処理に失敗しました", "It failed"),
         ),
+        ServiceError::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            c.t(
+                "いまは記録できません。しばらくしてからもう一度お試しください",
+                "Nothing can be recorded just now; please try again shortly",
+            ),
+        ),
     };
     let detail = match e {
         ServiceError::Denied(r) => format!("denied: {r}"),
         other => other.to_string(),
     };
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
+    if status.is_server_error() {
         tracing::error!(error = %detail, "page failed");
     }
     render(

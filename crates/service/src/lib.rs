@@ -59,9 +59,14 @@ pub enum ServiceError {
     /// Not signed in / unknown staff: exit 3, HTTP 401.
     #[error("{0}")]
     Unauthenticated(String),
-    /// It failed (storage unavailable, verification found tampering): exit 1, HTTP 500.
+    /// It failed (verification found tampering, a record does not open): exit 1, HTTP 500.
     #[error("{0}")]
     Failed(String),
+    /// The storage cannot be used just now (a full disk, the database server unreachable or
+    /// restarting, a key store that refuses writes): nothing was written; exit 1, HTTP 503. The
+    /// same running Mamori carries on once the fault is gone (issue 20).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl ServiceError {
@@ -69,7 +74,7 @@ impl ServiceError {
         match self {
             ServiceError::BadInput(_) | ServiceError::NotFound(_) => 2,
             ServiceError::Denied(_) | ServiceError::Unauthenticated(_) => 3,
-            ServiceError::Failed(_) => 1,
+            ServiceError::Failed(_) | ServiceError::Unavailable(_) => 1,
         }
     }
 }
@@ -79,6 +84,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::Input(m) | StoreError::Conflict(m) => ServiceError::BadInput(m),
             StoreError::NotFound(m) => ServiceError::NotFound(m),
+            StoreError::Unavailable(m) => ServiceError::Unavailable(m),
             other => ServiceError::Failed(other.to_string()),
         }
     }

@@ -408,6 +408,52 @@ pub(crate) fn one_line(s: &str) -> String {
     s.lines().next().unwrap_or("").to_string()
 }
 
+/// A storage fault in words an office can act on (issue 20: a full disk, a database server
+/// restarting or unreachable), from a driver's or the file system's message; None when the
+/// message is not one of those.
+pub(crate) fn storage_fault(msg: &str) -> Option<&'static str> {
+    let m = msg.to_ascii_lowercase();
+    let full = [
+        "disk is full",
+        "no space left",
+        "no storage space",
+        "could not extend file",
+        "disk full",
+    ];
+    let unreachable = [
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+        "terminating connection",
+        "the database system is starting up",
+        "the database system is shutting down",
+        "pool timed out",
+        "server closed the connection",
+        "unexpected eof",
+    ];
+    if full.iter().any(|f| m.contains(f)) {
+        Some(
+            "the disk holding the data is full: free space on it, then try again (nothing was written)",
+        )
+    } else if unreachable.iter().any(|f| m.contains(f)) {
+        Some(
+            "the database server cannot be reached just now: check that it is running, then try again (nothing was written)",
+        )
+    } else {
+        None
+    }
+}
+
+/// A driver's error as one line for people: a storage fault in plain words, else the driver's
+/// first line after `what`.
+pub(crate) fn describe(what: &str, e: &str) -> String {
+    let line = one_line(e);
+    match storage_fault(&line) {
+        Some(plain) => plain.to_string(),
+        None => format!("{what}: {line}"),
+    }
+}
+
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_sessions.sql")),

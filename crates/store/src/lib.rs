@@ -77,7 +77,7 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Unavailable(format!("database error: {}", db::one_line(&e.to_string())))
+        StoreError::Unavailable(db::describe("database error", &e.to_string()))
     }
 }
 
@@ -594,12 +594,34 @@ impl Store {
 
     /// Store a new principal's wrapped data key in the key store. Done before the data itself:
     /// a key without data is harmless, data without a key would be lost.
+    ///
+    /// On SQLite it goes through the writer's own connection, like [`Store::put_data_keys`]: a
+    /// write that failed on a shared connection (a full disk) could leave that connection
+    /// holding the key store's write lock, and every later registration would wait for it
+    /// ("database is locked") until Mamori restarted (issue 20, `faults.rs`).
     pub async fn put_data_key(&self, principal_id: &str, wrapped: &crypto::Wrapped) -> Result<()> {
-        sqlx::query("INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)")
+        const SQL: &str = "INSERT INTO mamori_keys.data_keys (principal_id, wrapped, kek_id, created_at) VALUES ($1, $2, $3, $4)";
+        let now = now_string();
+        if let Some(w) = &self.write_conn {
+            let r = async {
+                let mut tx = w.begin().await?;
+                sqlx::query(SQL)
+                    .bind(principal_id)
+                    .bind(wrapped.bytes.as_slice())
+                    .bind(wrapped.kek_id.as_str())
+                    .bind(now.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            }
+            .await;
+            return self.after_write_conn(r).await;
+        }
+        sqlx::query(SQL)
             .bind(principal_id)
             .bind(wrapped.bytes.as_slice())
             .bind(wrapped.kek_id.as_str())
-            .bind(now_string())
+            .bind(now.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -626,14 +648,17 @@ impl Store {
             rows,
         );
         if let Some(w) = &self.write_conn {
-            let mut tx = w.begin().await?;
-            for s in &stmts {
-                db::bind_sqlite(sqlx::query(s.sql_for(self.backend)), &s.params)
-                    .execute(&mut *tx)
-                    .await?;
+            let r = async {
+                let mut tx = w.begin().await?;
+                for s in &stmts {
+                    db::bind_sqlite(sqlx::query(s.sql_for(self.backend)), &s.params)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
             }
-            tx.commit().await?;
-            return Ok(());
+            .await;
+            return self.after_write_conn(r).await;
         }
         let mut tx = self.pool.begin().await?;
         for s in &stmts {
@@ -643,6 +668,18 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A write on the writer's own SQLite connection failed: close that connection rather than
+    /// use it again (see `writer::WriterPool::discard`).
+    async fn after_write_conn(&self, r: Result<(), sqlx::Error>) -> Result<()> {
+        if r.is_err()
+            && let Some(w) = &self.write_conn
+            && let Ok(c) = w.acquire().await
+        {
+            let _ = c.close().await;
+        }
+        Ok(r?)
     }
 
     /// The principal's data key, from the cache or unwrapped from the key store with the KEK

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::StoreError;
 use crate::audit::{AuditDraft, AuditEntry, CHECKPOINT_EVERY, checkpoint_message};
 use crate::crypto::{AuditEntryKey, AuditSigner};
-use crate::db::{Backend, Stmt, Val, bind, bind_sqlite, one_line};
+use crate::db::{Backend, Stmt, Val, bind, bind_sqlite, describe, one_line};
 
 const MAX_BATCH: usize = 1024;
 
@@ -98,6 +98,9 @@ async fn run(
                 other => break other,
             }
         };
+        if outcome.is_err() {
+            pool.discard().await;
+        }
         match outcome {
             Ok((results, head)) => {
                 if let Some(h) = head {
@@ -144,7 +147,7 @@ fn classify(e: sqlx::Error) -> BatchError {
     if busy {
         BatchError::Retry(msg)
     } else {
-        BatchError::Fatal(format!("database write failed: {msg}"))
+        BatchError::Fatal(describe("database write failed", &msg))
     }
 }
 
@@ -218,7 +221,7 @@ async fn commit_batch(
                     job_result = Err(if m.contains("UNIQUE") || m.contains("duplicate key") {
                         StoreError::Conflict("that record exists already".into())
                     } else {
-                        StoreError::Unavailable(format!("database write failed: {m}"))
+                        StoreError::Unavailable(describe("database write failed", &m))
                     });
                     break;
                 }
@@ -232,9 +235,9 @@ async fn commit_batch(
                 let e = AuditEntry::from_draft(d, s2, &at, &p2, key);
                 let r = tx.audit_row(&e).await;
                 if let Err(err) = r {
-                    job_result = Err(StoreError::Unavailable(format!(
-                        "audit write failed: {}",
-                        one_line(&err.to_string())
+                    job_result = Err(StoreError::Unavailable(describe(
+                        "audit write failed",
+                        &err.to_string(),
                     )));
                     break;
                 }
@@ -292,7 +295,12 @@ async fn commit_batch(
         // The head file must account for the log before anything is added to it, and names this
         // batch as pending before it is committed (crate::head).
         crate::head::prepare(ctx.head_path, signer, (start_seq, &head_hash), (seq, &prev))
-            .map_err(BatchError::Fatal)?;
+            .map_err(|e| {
+                BatchError::Fatal(match crate::db::storage_fault(&e) {
+                    Some(plain) => plain.to_string(),
+                    None => e,
+                })
+            })?;
         Some((seq, prev))
     } else {
         None
@@ -311,6 +319,19 @@ pub(crate) enum WriterPool {
 }
 
 impl WriterPool {
+    /// After a failed batch on SQLite: close the writer's connection instead of using it again
+    /// (the next batch opens a fresh one). A statement that failed with a full disk may have
+    /// made SQLite roll the transaction back by itself, leaving the driver counting one still
+    /// open: the next "transaction" would then be a savepoint inside one never committed, and
+    /// every write acknowledged after the fault would be lost (issue 20, `faults.rs`).
+    pub(crate) async fn discard(&self) {
+        if let WriterPool::Sqlite(p) = self
+            && let Ok(c) = p.acquire().await
+        {
+            let _ = c.close().await;
+        }
+    }
+
     async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             WriterPool::Any(p) => Tx::Any(p.begin().await?),

@@ -9,6 +9,7 @@
 mod audit;
 mod common;
 mod complaints;
+mod faults;
 mod governance;
 mod incidents;
 mod provision;
