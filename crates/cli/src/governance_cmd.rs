@@ -261,8 +261,7 @@ fn date(s: Option<&str>) -> Result<Option<jiff::civil::Date>, ServiceError> {
 }
 
 fn write_out(path: &PathBuf, text: &str) -> Result<(), ServiceError> {
-    std::fs::write(path, text)
-        .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))
+    crate::write_out(path, text.as_bytes())
 }
 
 pub async fn staff(m: &Mamori, cmd: StaffGovCmd) -> Result<Out, ServiceError> {

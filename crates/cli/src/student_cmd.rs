@@ -141,8 +141,7 @@ fn lang_arg(s: &str) -> Result<Lang, ServiceError> {
 }
 
 fn write_out(path: &PathBuf, html: &str) -> Result<(), ServiceError> {
-    std::fs::write(path, html.as_bytes())
-        .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))
+    crate::write_out(path, html.as_bytes())
 }
 
 fn info_text(i: &StudentInfo) -> String {

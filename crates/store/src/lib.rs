@@ -20,6 +20,7 @@ pub mod backup;
 pub mod complaints;
 pub mod crypto;
 pub mod db;
+pub mod files;
 pub mod governance;
 pub mod incidents;
 mod provision;

@@ -6,6 +6,7 @@
     clippy::panic
 )]
 
+mod backups;
 mod common;
 mod complaints;
 mod governance;
