@@ -84,6 +84,29 @@ fn edit_lines(src: &Path, dst: &Path, edit: impl Fn(usize, &str) -> Option<Strin
     std::fs::write(dst, out).unwrap();
 }
 
+/// An insider who holds the master key forges a backup: edits lines and authenticates the
+/// result. What `restore` still refuses then is what the checks after the MAC catch.
+fn forge(m: &Mamori, src: &Path, dst: &Path, edit: impl Fn(usize, &str) -> String) {
+    use hmac::Mac;
+    let text = std::fs::read_to_string(src).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut body = String::new();
+    for (i, l) in lines[..lines.len() - 1].iter().enumerate() {
+        body.push_str(&edit(i, l));
+        body.push('\n');
+    }
+    let header: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let key = m
+        .store()
+        .keys()
+        .backup_mac_key(header["kek_id"].as_str().unwrap())
+        .unwrap();
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_ref()).unwrap();
+    mac.update(body.as_bytes());
+    let tag = hex::encode(mac.finalize().into_bytes());
+    std::fs::write(dst, format!("{body}{{\"mac\":\"{tag}\"}}\n")).unwrap();
+}
+
 async fn state(m: &Mamori) -> (serde_json::Value, (i64, String)) {
     (
         m.status().await.unwrap(),
@@ -184,6 +207,58 @@ async fn an_altered_backup_is_refused_before_anything_changes() {
             assert!(m.contains("fails its authentication"), "{what}: {m}");
             assert_eq!(state(&e.m).await, before, "{what}: nothing changed");
         }
+        // Forged with the master key: a table that is not this database's, a key-store table
+        // that is not one of the three, an audit entry edited. Refused, nothing changed.
+        let forged = dir.path().join("forged");
+        forge(&e.m, &data, &forged, |i, l| {
+            if i == 0 {
+                l.replace("\"principals\"", "\"principals; DROP TABLE staff; --\"")
+            } else {
+                l.replace(
+                    "\"table\":\"principals\"",
+                    "\"table\":\"principals; DROP TABLE staff; --\"",
+                )
+            }
+        });
+        let m = bad_input(e.m.restore(std::slice::from_ref(&forged)).await);
+        assert!(
+            m.contains("does not hold exactly the tables of this database"),
+            "{m}"
+        );
+        assert_eq!(state(&e.m).await, before);
+        forge(&e.m, &keys, &forged, |i, l| {
+            if i == 0 {
+                l.replace("\"erasures\"", "\"staff\"")
+            } else {
+                l.to_string()
+            }
+        });
+        let m = bad_input(e.m.restore(std::slice::from_ref(&forged)).await);
+        assert!(
+            m.contains(
+                "lists a table that is not one of the key store's (data_keys, secrets, erasures)"
+            ),
+            "{m}"
+        );
+        assert_eq!(state(&e.m).await, before);
+        forge(&e.m, &data, &forged, |_, l| {
+            if l.contains("\"table\":\"audit_log\"") {
+                l.replace("principal.add", "principal.read")
+            } else {
+                l.to_string()
+            }
+        });
+        let m = failed(e.m.restore(std::slice::from_ref(&forged)).await);
+        assert!(
+            m.contains("does not verify") && m.ends_with("nothing was restored"),
+            "{m}"
+        );
+        assert_eq!(
+            state(&e.m).await,
+            before,
+            "the data before the restore is back"
+        );
+        e.m.audit_verify().await.unwrap();
         // The untouched files still restore.
         e.m.restore(&[data.clone(), keys.clone()]).await.unwrap();
         let clerk = actor(&e, "clerk").await;
