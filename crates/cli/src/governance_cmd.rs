@@ -260,7 +260,7 @@ fn date(s: Option<&str>) -> Result<Option<jiff::civil::Date>, ServiceError> {
         .transpose()
 }
 
-fn write_out(path: &PathBuf, text: &str) -> Result<(), ServiceError> {
+fn write_out(path: &std::path::Path, text: &str) -> Result<(), ServiceError> {
     crate::write_out(path, text.as_bytes())
 }
 

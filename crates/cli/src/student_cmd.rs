@@ -140,7 +140,7 @@ fn lang_arg(s: &str) -> Result<Lang, ServiceError> {
     s.parse().map_err(|e| bad(format!("--lang: {e}")))
 }
 
-fn write_out(path: &PathBuf, html: &str) -> Result<(), ServiceError> {
+fn write_out(path: &std::path::Path, html: &str) -> Result<(), ServiceError> {
     crate::write_out(path, html.as_bytes())
 }
 

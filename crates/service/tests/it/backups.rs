@@ -71,6 +71,9 @@ fn failed(r: Result<impl std::fmt::Debug, ServiceError>) -> String {
     }
 }
 
+/// An edit of a backup's lines: line number and text to the new text (None drops the line).
+type LineEdit = dyn Fn(usize, &str) -> Option<String>;
+
 /// Rewrite the lines of a backup file with `edit` (the attacker has the file, not the key).
 fn edit_lines(src: &Path, dst: &Path, edit: impl Fn(usize, &str) -> Option<String>) {
     let text = std::fs::read_to_string(src).unwrap();
@@ -129,7 +132,7 @@ async fn an_altered_backup_is_refused_before_anything_changes() {
                 .unwrap();
             l.replace("\"table\":\"staff\"", "\"table\":\"api_tokens\"")
         };
-        let attacks: Vec<(&str, PathBuf, Box<dyn Fn(usize, &str) -> Option<String>>)> = vec![
+        let attacks: Vec<(&str, PathBuf, Box<LineEdit>)> = vec![
             (
                 "a row added (an API token)",
                 data.clone(),
