@@ -366,6 +366,10 @@ impl Mamori {
             ..Default::default()
         };
         if let Some(b) = &data {
+            // First the erasures this folder knows, as tombstones in the key store (which the
+            // data restore leaves alone): should the process die part-way, the next restore or
+            // sweep still knows them.
+            self.store.record_erasures(&erased, &now).await?;
             let before = self.store.snapshot_data().await?;
             report.rows += self.store.restore_data(b).await?;
             let (seq, hash) = self.store.audit_head().await?;

@@ -672,7 +672,7 @@ impl Store {
         };
         let Some((wrapped, kek_id)) = row else {
             return Err(StoreError::NotFound(format!(
-                "principal {principal_id} has no data key: their data was erased"
+                "principal {principal_id} has no data key: their data was erased (or, after a restore, the key backup is not restored yet)"
             )));
         };
         if !self.keys.knows(&kek_id) {
