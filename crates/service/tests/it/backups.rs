@@ -269,6 +269,19 @@ async fn an_altered_backup_is_refused_before_anything_changes() {
             .await
             .unwrap();
         e.m.audit_verify().await.unwrap();
+        // A backup of the old format (no authentication): refused, naming what to do.
+        let v1 = dir.path().join("v1.data");
+        std::fs::write(
+            &v1,
+            "{\"mamori_backup\":1,\"kind\":\"data\",\"tables\":[\"staff\"]}\n",
+        )
+        .unwrap();
+        let m = bad_input(e.m.restore(std::slice::from_ref(&v1)).await);
+        assert!(
+            m.contains("is a backup of format 1")
+                && m.contains("restore it with the Mamori version that made it"),
+            "{m}"
+        );
         // Two data backups, or three files: refused naming what to give.
         let m = bad_input(e.m.restore(&[data.clone(), data.clone()]).await);
         assert_eq!(
@@ -446,6 +459,8 @@ async fn an_old_key_backup_never_revives_someone_erased_after_it() {
         e.m.erase_principal("test", &x, "test erasure", None)
             .await
             .unwrap();
+        // The key store keeps the erasure's tombstone (a trigger on the key's deletion).
+        assert!(e.m.store().tombstones().await.unwrap().contains(&x));
         let new_data = dir.path().join("tuesday.data");
         e.m.backup(&new_data, false).await.unwrap();
         let clerk = actor(&e, "clerk").await;
