@@ -44,7 +44,7 @@ pub const FORMAT: u32 = 2;
 pub const KEY_TABLES: [&str; 3] = ["data_keys", "secrets", "erasures"];
 
 /// The rows of a backup: each with its table.
-pub type BackupRows = Vec<(String, serde_json::Map<String, serde_json::Value>)>;
+pub type BackupRows = Vec<RowOf>;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Header {
@@ -74,17 +74,45 @@ struct Trailer {
     mac: String,
 }
 
-/// A backup read and authenticated ([`Store::open_backup`]).
+/// A backup read and authenticated ([`Store::open_backup`]). The rows stay in their
+/// authenticated text and are parsed one at a time as they are restored ([`Backup::rows`]), so a
+/// restore holds the file once in memory, not every row as a map.
 #[derive(Debug, Clone)]
 pub struct Backup {
     pub file: String,
     pub header: Header,
-    pub rows: BackupRows,
+    /// The authenticated lines after the header (without the MAC trailer).
+    body: String,
 }
+
+/// One row of a backup, with its table.
+pub type RowOf = (String, serde_json::Map<String, serde_json::Value>);
 
 impl Backup {
     pub fn is_keys(&self) -> bool {
         self.header.kind == "keys"
+    }
+
+    /// The rows, parsed as they are read; a damaged line, or one naming a table the header
+    /// does not list, is an error (and the restore's transaction is not committed).
+    pub fn rows(&self) -> impl Iterator<Item = Result<RowOf>> + '_ {
+        self.body
+            .split('\n')
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                let line: Line = serde_json::from_str(l).map_err(|_| {
+                    StoreError::Input(format!("FILE: line {} of {} is damaged", i + 2, self.file))
+                })?;
+                if !self.header.tables.contains(&line.table) {
+                    return Err(StoreError::Input(format!(
+                        "FILE: line {} of {} names a table the header does not list",
+                        i + 2,
+                        self.file
+                    )));
+                }
+                Ok((line.table, line.row))
+            })
     }
 
     /// The ids of the principals whose data key a key backup holds.
@@ -98,8 +126,8 @@ impl Backup {
     }
 
     fn column(&self, table: &str, col: &str) -> Vec<String> {
-        self.rows
-            .iter()
+        self.rows()
+            .filter_map(|r| r.ok())
             .filter(|(t, _)| t == table)
             .filter_map(|(_, r)| r.get(col).and_then(|v| v.as_str()).map(str::to_string))
             .collect()
@@ -392,40 +420,29 @@ impl Store {
             .map_err(|_| StoreError::Crypto("backup authentication key".into()))?;
         mac.update(body.as_bytes());
         mac.verify_slice(&tag).map_err(|_| altered(file))?;
-        // Authentic: made by this office's Mamori. Still checked, as anything read is.
-        let mut rows = Vec::new();
-        for (i, l) in body.split('\n').enumerate().skip(1) {
-            if l.trim().is_empty() {
-                continue;
-            }
-            let line: Line = serde_json::from_str(l).map_err(|_| {
-                StoreError::Input(format!("FILE: line {} of {file} is damaged", i + 1))
-            })?;
-            if !header.tables.contains(&line.table) {
-                return Err(StoreError::Input(format!(
-                    "FILE: line {} of {file} names a table the header does not list",
-                    i + 1
-                )));
-            }
-            rows.push((line.table, line.row));
-        }
         if header.kind != "data" && header.kind != "keys" {
             return Err(StoreError::Input(format!(
                 "FILE: {file} is neither a data backup nor a key backup"
             )));
         }
+        // Authentic: made by this office's Mamori. Its rows are still checked as they are read,
+        // and all of them before anything is restored ([`Store::check_restorable`]).
+        let rows_start = body.find('\n').map_or(body.len(), |i| i + 1);
         Ok(Backup {
             file: file.to_string(),
             header,
-            rows,
+            body: body.get(rows_start..).unwrap_or("").to_string(),
         })
     }
 
-    /// Everything a restore of `b` needs, checked before anything changes: the schema version,
+    /// Everything a restore of `b` needs, checked before anything changes: every line, the schema version,
     /// the tables (exactly this database's, or the key store's three), the signing key of its
     /// audit log, the master key of its wrapped keys.
     pub async fn check_restorable(&self, b: &Backup) -> Result<()> {
         let file = &b.file;
+        for r in b.rows() {
+            r?;
+        }
         if b.is_keys() {
             for t in &b.header.tables {
                 if !KEY_TABLES.contains(&t.as_str()) {
@@ -435,7 +452,8 @@ impl Store {
                     )));
                 }
             }
-            for (t, r) in &b.rows {
+            for row in b.rows() {
+                let (t, r) = row?;
                 let kek = r.get("kek_id").and_then(|v| v.as_str());
                 if (t == "data_keys" || t == "secrets")
                     && !kek.is_some_and(|k| self.keys().knows(k))
@@ -539,14 +557,15 @@ impl Store {
                 .await?;
         }
         let mut n = 0;
-        for (t, row) in &b.rows {
-            let (sql, cols) = sqls.get(t).ok_or_else(|| {
+        for r in b.rows() {
+            let (t, row) = r?;
+            let (sql, cols) = sqls.get(&t).ok_or_else(|| {
                 StoreError::Input(format!(
                     "FILE: {} names a table this database lacks",
                     b.file
                 ))
             })?;
-            let vals = Self::row_vals(cols, t, row, &b.file)?;
+            let vals = Self::row_vals(cols, &t, &row, &b.file)?;
             n += crate::db::bind(sqlx::query(sql), &vals)
                 .execute(&mut *tx)
                 .await?
@@ -586,7 +605,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for (t, row) in &b.rows {
+        for r in b.rows() {
+            let (t, row) = r?;
             let Some((sql, cols)) = sqls.get(t.as_str()) else {
                 continue;
             };
@@ -597,7 +617,7 @@ impl Store {
                 left_out.push(id.to_string());
                 continue;
             }
-            let vals = Self::row_vals(cols, t, row, &b.file)?;
+            let vals = Self::row_vals(cols, &t, &row, &b.file)?;
             n += crate::db::bind(sqlx::query(sql), &vals)
                 .execute(&mut *tx)
                 .await?
