@@ -11,6 +11,7 @@
 use jiff::Timestamp;
 use mamori_domain::retention::{self as rules, Verdict};
 use mamori_policy::{Action, Policy};
+use mamori_store::backup::merge_erasures;
 use mamori_store::crypto::random_hex;
 use mamori_store::{AuditDraft, DisposalRow, PrincipalRow, Store};
 use serde::Serialize;
@@ -354,7 +355,7 @@ impl Mamori {
         let previous = self.store.audit_head().await?;
         let (principals_before, tombstones_before) = self.store.principals_and_tombstones().await?;
         let fresh = principals_before == 0 && tombstones_before == 0;
-        let mut erased = self.store.erased_ids().await?;
+        let mut erased = self.store.erasures().await?;
         let now = mamori_store::now_string();
         let mut report = RestoreReport {
             kinds: data
@@ -384,16 +385,16 @@ impl Mamori {
                 )));
             }
             self.reload_policy().await?;
-            erased.extend(self.store.erased_ids().await?);
+            merge_erasures(&mut erased, self.store.erasures().await?);
         }
         if let Some(b) = &keys {
-            erased.extend(b.tombstones());
+            merge_erasures(&mut erased, b.erasures());
             let (n, left_out) = self.store.restore_keys(b, &erased).await?;
             report.rows += n;
             report.keys_destroyed.extend(left_out);
         }
         // Erasures known anywhere become tombstones here, then are carried out.
-        erased.extend(self.store.tombstones().await?);
+        merge_erasures(&mut erased, self.store.erasures().await?);
         self.store.record_erasures(&erased, &now).await?;
         for id in self.store.keys_of_erased().await? {
             self.store.destroy_data_key(&id).await?;

@@ -85,6 +85,16 @@ pub struct Backup {
     body: String,
 }
 
+/// Known erasures: principal (or record) id → when it was erased (RFC 3339; empty if unknown).
+pub type Erasures = BTreeMap<String, String>;
+
+/// Add erasures to `into`, keeping the time already known for an id.
+pub fn merge_erasures(into: &mut Erasures, more: Erasures) {
+    for (id, at) in more {
+        into.entry(id).or_insert(at);
+    }
+}
+
 /// One row of a backup, with its table.
 pub type RowOf = (String, serde_json::Map<String, serde_json::Value>);
 
@@ -120,9 +130,17 @@ impl Backup {
         self.column("data_keys", "principal_id")
     }
 
-    /// The erasure tombstones a key backup carries.
-    pub fn tombstones(&self) -> Vec<String> {
-        self.column("erasures", "principal_id")
+    /// The erasure tombstones a key backup carries: id → when.
+    pub fn erasures(&self) -> Erasures {
+        self.rows()
+            .filter_map(|r| r.ok())
+            .filter(|(t, _)| t == "erasures")
+            .filter_map(|(_, r)| {
+                let id = r.get("principal_id").and_then(|v| v.as_str())?.to_string();
+                let at = r.get("erased_at").and_then(|v| v.as_str()).unwrap_or("");
+                Some((id, at.to_string()))
+            })
+            .collect()
     }
 
     fn column(&self, table: &str, col: &str) -> Vec<String> {
@@ -579,13 +597,9 @@ impl Store {
     /// the keys of anyone in `erased` (or tombstoned) are left out and returned, the other
     /// missing keys added (present ones kept), and its secrets (the blind-index key) replace
     /// this folder's, so the restored data's blind indexes find people again.
-    pub async fn restore_keys(
-        &self,
-        b: &Backup,
-        erased: &BTreeSet<String>,
-    ) -> Result<(u64, Vec<String>)> {
-        let mut gone: BTreeSet<String> = erased.clone();
-        gone.extend(b.tombstones());
+    pub async fn restore_keys(&self, b: &Backup, erased: &Erasures) -> Result<(u64, Vec<String>)> {
+        let mut gone: BTreeSet<String> = erased.keys().cloned().collect();
+        gone.extend(b.erasures().into_keys());
         gone.extend(self.tombstones().await?);
         let mut sqls = BTreeMap::new();
         for (t, conflict) in [
@@ -652,23 +666,35 @@ impl Store {
             .collect()
     }
 
-    /// Every erasure this folder knows of: tombstones and principals marked erased.
-    pub async fn erased_ids(&self) -> Result<BTreeSet<String>> {
-        let mut ids = self.tombstones().await?;
-        let rows = sqlx::query("SELECT id FROM principals WHERE status <> 'active'")
+    /// Every erasure this folder knows of, with its time: tombstones and principals marked
+    /// erased.
+    pub async fn erasures(&self) -> Result<Erasures> {
+        let mut known = Erasures::new();
+        let rows = sqlx::query("SELECT principal_id, erased_at FROM mamori_keys.erasures")
             .fetch_all(self.pool())
             .await?;
         for r in &rows {
-            ids.insert(r.try_get::<String, _>(0)?);
+            known.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
         }
-        Ok(ids)
+        let rows = sqlx::query(
+            "SELECT id, COALESCE(erased_at, '') FROM principals WHERE status <> 'active'",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            known
+                .entry(r.try_get::<String, _>(0)?)
+                .or_insert(r.try_get::<String, _>(1)?);
+        }
+        Ok(known)
     }
 
     /// Record erasures as tombstones in the key store (known from another artefact), so a key
-    /// restored later is destroyed again.
-    pub async fn record_erasures(&self, ids: &BTreeSet<String>, at: &str) -> Result<()> {
+    /// restored later is destroyed again; `fallback` is the time for one whose time is unknown.
+    pub async fn record_erasures(&self, known: &Erasures, fallback: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        for id in ids {
+        for (id, at) in known {
+            let at = if at.is_empty() { fallback } else { at.as_str() };
             sqlx::query("INSERT INTO mamori_keys.erasures (principal_id, erased_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(id.as_str())
                 .bind(at)
