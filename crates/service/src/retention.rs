@@ -354,7 +354,12 @@ impl Mamori {
         // Nothing has changed so far. What this folder knows before the restore.
         let previous = self.store.audit_head().await?;
         let (principals_before, tombstones_before) = self.store.principals_and_tombstones().await?;
-        let fresh = principals_before == 0 && tombstones_before == 0;
+        // Whether this folder is newer than the backups (it saw every erasure since): its log
+        // continues the data backup's; with a key backup alone, it holds anything at all.
+        let newer_here = match &data {
+            Some(b) => self.store.continues_log_of(b).await?,
+            None => principals_before > 0 || tombstones_before > 0,
+        };
         let mut erased = self.store.erasures().await?;
         let now = mamori_store::now_string();
         let mut report = RestoreReport {
@@ -413,7 +418,7 @@ impl Mamori {
             report.re_erased.push(id);
         }
         report.waiting_for_keys = self.store.active_without_key().await?.len() as u64;
-        if fresh {
+        if !newer_here {
             // Nothing newer than the backups was here: erasures after them cannot be known.
             report.unknown_erasures_after = data
                 .iter()
@@ -456,8 +461,9 @@ pub struct RestoreReport {
     pub keys_destroyed: Vec<String>,
     /// Active principals whose data key is not here yet: restore the key backup.
     pub waiting_for_keys: u64,
-    /// When the folder held nothing newer: the time of the newest backup given, after which
-    /// erasures cannot be known (anyone erased since must be erased again).
+    /// When the folder held nothing newer (its log does not continue the data backup's): the
+    /// time of the newest backup given, after which erasures cannot be known (anyone erased
+    /// since must be erased again).
     pub unknown_erasures_after: Option<String>,
     pub previous_head: serde_json::Value,
 }

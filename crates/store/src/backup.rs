@@ -705,6 +705,33 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this folder's audit log continues the one in data backup `b` (the entry at the
+    /// backup's head is the same here): then this folder saw every erasure after the backup.
+    pub async fn continues_log_of(&self, b: &Backup) -> Result<bool> {
+        let head = b
+            .body
+            .split('\n')
+            .filter(|l| l.contains("\"table\":\"audit_head\""))
+            .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+            .find(|l| l.table == "audit_head");
+        let Some(head) = head else { return Ok(false) };
+        let (Some(seq), Some(hash)) = (
+            head.row.get("seq").and_then(|v| v.as_i64()),
+            head.row.get("hash").and_then(|v| v.as_str()),
+        ) else {
+            return Ok(false);
+        };
+        let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<String, _>(0)? == hash,
+            // The backup's log is empty (seq 0): any log continues it.
+            None => seq == 0,
+        })
+    }
+
     /// How many principals there are, and how many tombstones (an empty folder has neither).
     pub async fn principals_and_tombstones(&self) -> Result<(i64, i64)> {
         let p = sqlx::query("SELECT COUNT(*) FROM principals")

@@ -542,8 +542,27 @@ async fn an_old_key_backup_never_revives_someone_erased_after_it() {
                 .unwrap();
         assert!(s.re_erased.is_empty() && s.destroyed.is_empty(), "{s:?}");
 
-        // Only old backups on a new machine: restore says after when it cannot know.
+        // Only old backups on a new machine (someone registered there already): restore says
+        // after when it cannot know.
         let fresh = new_machine(&e).await;
+        fresh
+            .m
+            .staff_add(None, "trial", "clerk", None, PASSWORD)
+            .await
+            .unwrap();
+        let trial = actor_of(&fresh.m, "trial").await;
+        fresh
+            .m
+            .principal_add(
+                &trial,
+                mamori_service::principal::NewPrincipal {
+                    channel: "inquiry".into(),
+                    fields: fields(&[("name", "試験 一郎"), ("email", "trial@example.jp")]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         let r = fresh
             .m
             .restore(&[old_data.clone(), old_keys.clone()])
