@@ -387,6 +387,16 @@ async fn a_new_machine_restores_data_and_keys_in_either_order_or_together() {
                         "{order}: only the real erasure"
                     );
                     assert_eq!(m.status().await.unwrap()["principals"], 2, "{order}");
+                    // The server's sweep at start (before the keys are back) erases nobody.
+                    let s = m
+                        .retention_sweep(None, None, false, &mut |_| {})
+                        .await
+                        .unwrap();
+                    assert!(
+                        s.re_erased.is_empty() && s.destroyed.is_empty(),
+                        "{order}: {s:?}"
+                    );
+                    assert_eq!(m.status().await.unwrap()["principals"], 2, "{order}");
                     let r = m.restore(std::slice::from_ref(&keys)).await.unwrap();
                     assert_eq!(r.waiting_for_keys, 0, "{order}");
                     assert_eq!(r.keys_destroyed, Vec::<String>::new(), "{order}");
