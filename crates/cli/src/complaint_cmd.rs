@@ -177,8 +177,7 @@ pub async fn run(cmd: ComplaintCmd, cfg: &Config) -> Result<Out, ServiceError> {
             let html = m.complaint_notice(&actor, &id, lang, None).await?;
             match out {
                 Some(path) => {
-                    std::fs::write(&path, html.as_bytes())
-                        .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))?;
+                    crate::write_out(&path, html.as_bytes())?;
                     let t = format!("Wrote {}.", path.display());
                     Ok(Out::Both(
                         serde_json::json!({"id": id, "lang": lang, "out": path.display().to_string()}),

@@ -260,9 +260,8 @@ fn date(s: Option<&str>) -> Result<Option<jiff::civil::Date>, ServiceError> {
         .transpose()
 }
 
-fn write_out(path: &PathBuf, text: &str) -> Result<(), ServiceError> {
-    std::fs::write(path, text)
-        .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))
+fn write_out(path: &std::path::Path, text: &str) -> Result<(), ServiceError> {
+    crate::write_out(path, text.as_bytes())
 }
 
 pub async fn staff(m: &Mamori, cmd: StaffGovCmd) -> Result<Out, ServiceError> {

@@ -175,8 +175,7 @@ fn html_out(
 ) -> Result<Out, ServiceError> {
     match out {
         Some(path) => {
-            std::fs::write(&path, html.as_bytes())
-                .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))?;
+            crate::write_out(&path, html.as_bytes())?;
             let mut v = json_value;
             if let Some(o) = v.as_object_mut() {
                 o.insert("out".into(), path.display().to_string().into());

@@ -143,8 +143,12 @@ enum Command {
         #[arg(long)]
         keys: bool,
     },
-    /// Restore a backup made by `mamori backup` (erased principals stay erased).
-    Restore { file: PathBuf },
+    /// Restore a data backup, a key backup, or both (either order); erased principals stay
+    /// erased, and an altered backup is refused before anything changes.
+    Restore {
+        #[arg(value_name = "FILE", required = true, num_args = 1..=2)]
+        files: Vec<PathBuf>,
+    },
     /// The master key.
     #[command(subcommand)]
     Keys(retention_cmd::KeysCmd),
@@ -316,6 +320,18 @@ enum AuditCmd {
 /// What a command prints: the JSON with --json, the text otherwise.
 enum Out {
     Both(serde_json::Value, String),
+}
+
+/// `--out FILE` for a letter, notice or report: written 0600 and never through a symlink (one
+/// helper for every such file, `mamori_store::files`); a regular file there is replaced.
+pub(crate) fn write_out(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    mamori_service::store::files::write_private(
+        path,
+        bytes,
+        mamori_service::store::files::Existing::Replace,
+    )
+    .map(|_| ())
+    .map_err(|e| ServiceError::BadInput(format!("--out: {e}")))
 }
 
 fn json<T: Serialize>(v: &T) -> serde_json::Value {
@@ -733,7 +749,9 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
         Command::Backup { out, keys } => {
             retention_cmd::backup(&Mamori::open(&cfg).await?, out, keys).await
         }
-        Command::Restore { file } => retention_cmd::restore(&Mamori::open(&cfg).await?, file).await,
+        Command::Restore { files } => {
+            retention_cmd::restore(&Mamori::open(&cfg).await?, files).await
+        }
         Command::Keys(cmd) => retention_cmd::keys(&Mamori::open(&cfg).await?, cmd).await,
         Command::Governance(cmd) => governance_cmd::run(&Mamori::open(&cfg).await?, cmd).await,
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &cfg).await,

@@ -233,8 +233,7 @@ pub async fn run(m: &Mamori, cmd: RequestCmd) -> Result<Out, ServiceError> {
             let html = m.request_notice(&actor, &id, lang(l)?).await?;
             match out {
                 Some(path) => {
-                    std::fs::write(&path, &html)
-                        .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))?;
+                    crate::write_out(&path, html.as_bytes())?;
                     let text = format!("wrote {}", path.display());
                     Ok(Out::Both(
                         serde_json::json!({"file": path.display().to_string()}),

@@ -127,18 +127,32 @@ pub async fn backup(m: &Mamori, out: PathBuf, keys: bool) -> Result<Out, Service
     Ok(Out::Both(json(&r), text))
 }
 
-pub async fn restore(m: &Mamori, file: PathBuf) -> Result<Out, ServiceError> {
-    let r = m.restore(&file).await?;
-    let count = |k: &str| r.get(k).and_then(|v| v.as_array()).map_or(0, Vec::len);
-    let text = format!(
-        "Restored {} rows from {} ({} backup); {} principal(s) erased since the backup stay erased; {} key(s) of erased principals destroyed.",
-        r.get("rows").and_then(|v| v.as_u64()).unwrap_or(0),
-        file.display(),
-        r.get("kind").and_then(|v| v.as_str()).unwrap_or(""),
-        count("re_erased"),
-        count("keys_destroyed"),
+pub async fn restore(m: &Mamori, files: Vec<PathBuf>) -> Result<Out, ServiceError> {
+    let r = m.restore(&files).await?;
+    let names = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let mut text = format!(
+        "Restored {} rows from {names} ({}); {} principal(s) erased since the backup stay erased; {} key(s) of erased principals destroyed.",
+        r.rows,
+        r.kinds.join(" + "),
+        r.re_erased.len(),
+        r.keys_destroyed.len(),
     );
-    Ok(Out::Both(r, text))
+    if r.waiting_for_keys > 0 {
+        text.push_str(&format!(
+            "\n{} principal(s) have no data key yet: restore the key backup too (mamori restore FILE.keys); nobody was erased for it.",
+            r.waiting_for_keys
+        ));
+    }
+    if let Some(t) = &r.unknown_erasures_after {
+        text.push_str(&format!(
+            "\nErasures made after {t} are in none of these backups: anyone erased since then must be erased again (docs/retention.md)."
+        ));
+    }
+    Ok(Out::Both(json(&r), text))
 }
 
 pub async fn keys(m: &Mamori, cmd: KeysCmd) -> Result<Out, ServiceError> {

@@ -140,9 +140,8 @@ fn lang_arg(s: &str) -> Result<Lang, ServiceError> {
     s.parse().map_err(|e| bad(format!("--lang: {e}")))
 }
 
-fn write_out(path: &PathBuf, html: &str) -> Result<(), ServiceError> {
-    std::fs::write(path, html.as_bytes())
-        .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))
+fn write_out(path: &std::path::Path, html: &str) -> Result<(), ServiceError> {
+    crate::write_out(path, html.as_bytes())
 }
 
 fn info_text(i: &StudentInfo) -> String {

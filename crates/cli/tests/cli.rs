@@ -2446,3 +2446,119 @@ fn every_command_with_as_by_every_role_gets_what_the_policy_says() {
     );
     cli_matrix("tokyo-one", "inquiry", &["name=Kim Minji"]);
 }
+
+/// docs/retention.md, "Restoring onto a new machine", step by step with the binary: the master
+/// key put in place, `init`, the audit signing key copied, the data backup restored first (as
+/// an office would) and then the key backup. Nobody is erased while the keys are missing; after
+/// both, every principal is found by email and the log verifies. An altered backup exits 1 with
+/// one line and changes nothing; a planted `FILE.partial` symlink is not followed; backups are
+/// 0600 (seed 000 Art. 8-4; seed 003 Art. 16).
+fn new_machine_restore(url: Option<&str>, new_url: Option<&str>) {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, data) = init("chiba-ia", url);
+    let csv = people_csv(dir.path(), 30);
+    let r = mamori(
+        &data,
+        url,
+        &[
+            "import",
+            csv.to_str().unwrap(),
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, dir.path().join("office.partial")).unwrap();
+    let backup = dir.path().join("office.data");
+    let keys = dir.path().join("office.keys");
+    for args in [
+        vec!["backup", "--out", backup.to_str().unwrap()],
+        vec!["backup", "--keys", "--out", keys.to_str().unwrap()],
+    ] {
+        let r = mamori(&data, url, &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    for f in [&backup, &keys] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+
+    // The new machine.
+    let new = tempfile::tempdir().unwrap();
+    let nd = new.path().join("data");
+    std::fs::create_dir(&nd).unwrap();
+    for f in ["master.key", "audit-signing.key", "audit-signing.pub"] {
+        std::fs::copy(data.join(f), nd.join(f)).unwrap();
+    }
+    let r = mamori(
+        &nd,
+        new_url,
+        &["init", "--preset", "chiba-ia", "--admin", "admin"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // An altered backup: exit 1, one line, nothing changed.
+    let altered = new.path().join("altered.data");
+    let text = std::fs::read_to_string(&backup).unwrap();
+    std::fs::write(
+        &altered,
+        text.replacen("\"table\":\"staff\"", "\"table\":\"api_tokens\"", 1),
+    )
+    .unwrap();
+    let before = mamori(&nd, new_url, &["status", "--json"]).json();
+    let r = mamori(&nd, new_url, &["restore", altered.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("fails its authentication"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(mamori(&nd, new_url, &["status", "--json"]).json(), before);
+
+    let r = mamori(&nd, new_url, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("30 principal(s) have no data key yet: restore the key backup too"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Erasures made after "), "{}", r.stdout);
+    let s = mamori(&nd, new_url, &["status", "--json"]).json();
+    assert_eq!(s["principals"], 30, "nobody erased for a missing key: {s}");
+    let r = mamori(&nd, new_url, &["--json", "restore", keys.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["waiting_for_keys"], 0);
+    let r = mamori(
+        &nd,
+        new_url,
+        &[
+            "--json",
+            "principal",
+            "find",
+            "--as",
+            "sato",
+            "--purpose",
+            "registration_contact",
+            "--email",
+            "p7@example.jp",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1), "{}", r.stdout);
+    let r = mamori(&nd, new_url, &["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_new_machine_restores_from_its_backups_as_docs_retention_md_says() {
+    new_machine_restore(None, None);
+    if let (Some(a), Some(b)) = (fresh_postgres(), fresh_postgres()) {
+        new_machine_restore(Some(&a), Some(&b));
+    }
+}

@@ -1129,13 +1129,14 @@ fn write_files(
     let Some(dir) = dir else {
         return Ok(Vec::new());
     };
-    std::fs::create_dir_all(dir)
+    mamori_store::files::create_private_dir(dir)
         .map_err(|e| bad(format!("--out: cannot create {}: {e}", dir.display())))?;
     let mut out = Vec::new();
     for (name, bytes) in files {
         let path = dir.join(format!("{id}-{name}"));
-        std::fs::write(&path, bytes)
-            .map_err(|e| bad(format!("--out: cannot write {}: {e}", path.display())))?;
+        // 0600, never through a symlink (SECURITY.md "Files outside the database").
+        mamori_store::files::write_private(&path, bytes, mamori_store::files::Existing::Replace)
+            .map_err(|e| bad(format!("--out: {e}")))?;
         out.push(path.display().to_string());
     }
     Ok(out)

@@ -11,6 +11,7 @@
 use jiff::Timestamp;
 use mamori_domain::retention::{self as rules, Verdict};
 use mamori_policy::{Action, Policy};
+use mamori_store::backup::merge_erasures;
 use mamori_store::crypto::random_hex;
 use mamori_store::{AuditDraft, DisposalRow, PrincipalRow, Store};
 use serde::Serialize;
@@ -44,7 +45,8 @@ pub struct SweepReport {
     pub provision_records_purged: i64,
     /// Keys of already-erased principals destroyed now (a crash between the two steps).
     pub keys_destroyed: Vec<String>,
-    /// Principals whose key was gone (an old data backup restored by other means): erased.
+    /// Principals active in the data whose erasure the key store records (an old data backup
+    /// restored by other means): erased again.
     pub re_erased: Vec<String>,
 }
 
@@ -152,10 +154,12 @@ impl Mamori {
             }
             report.keys_destroyed.push(id);
         }
-        for id in self.store.active_without_key().await? {
+        // Erasures the key store records (tombstones) for principals an older data backup put
+        // back as active; a key merely missing (its backup not restored yet) is no erasure.
+        for (id, at) in self.store.active_but_erased().await? {
             if !dry_run {
-                self.erase_principal(&by, &id, "data key destroyed earlier (restored data)", None)
-                    .await?;
+                let rule = format!("restored data: erased at {at}");
+                self.erase_principal(&by, &id, &rule, None).await?;
             }
             report.re_erased.push(id);
         }
@@ -315,61 +319,153 @@ impl Mamori {
         Ok(r)
     }
 
-    /// `mamori restore FILE`: put a backup back. A data backup replaces the data; principals
-    /// whose data key is gone from the key store (erased since the backup) are erased again, so
-    /// an old backup never brings an erased principal back. A key backup adds the keys that
-    /// are missing, except those of erased principals.
-    pub async fn restore(&self, file: &std::path::Path) -> Result<serde_json::Value> {
-        let (header, rows) = Store::read_backup(file)?;
+    /// `mamori restore FILE [FILE]`: put a data backup, a key backup, or both back, in either
+    /// order (seed 000 Art. 8-4; seed 003 Art. 16).
+    ///
+    /// Every file is authenticated and checked first; an altered one is refused (exit 1) before
+    /// anything changes. A data backup replaces the data, and its audit log must verify or the
+    /// data before it is put back. A key backup adds the missing keys and its secrets (the
+    /// blind-index key). A principal is erased again only when an erasure is known (their
+    /// status in the data, or a tombstone in the key store or a key backup), never because a
+    /// key is missing: those wait for their key backup. Erasures known in this folder before
+    /// the restore are kept as tombstones, so they survive an older backup.
+    pub async fn restore(&self, files: &[std::path::PathBuf]) -> Result<RestoreReport> {
+        if files.is_empty() || files.len() > 2 {
+            return Err(ServiceError::BadInput(
+                "FILE: give a data backup, a key backup, or one of each".into(),
+            ));
+        }
+        let mut data = None;
+        let mut keys = None;
+        for f in files {
+            let b = self.store.open_backup(f)?;
+            let slot = if b.is_keys() { &mut keys } else { &mut data };
+            if slot.is_some() {
+                return Err(ServiceError::BadInput(format!(
+                    "FILE: both files are {} backups: give one data backup and one key backup",
+                    b.header.kind
+                )));
+            }
+            *slot = Some(b);
+        }
+        for b in data.iter().chain(keys.iter()) {
+            self.store.check_restorable(b).await?;
+        }
+        // Nothing has changed so far. What this folder knows before the restore.
         let previous = self.store.audit_head().await?;
-        let restored = self.store.restore_rows(&header, &rows).await?;
-        let mut re_erased = Vec::new();
-        let mut keys_destroyed = Vec::new();
-        if header.kind == "data" {
+        let (principals_before, tombstones_before) = self.store.principals_and_tombstones().await?;
+        // Whether this folder is newer than the backups (it saw every erasure since): its log
+        // continues the data backup's; with a key backup alone, it holds anything at all.
+        let newer_here = match &data {
+            Some(b) => self.store.continues_log_of(b).await?,
+            None => principals_before > 0 || tombstones_before > 0,
+        };
+        let mut erased = self.store.erasures().await?;
+        let now = mamori_store::now_string();
+        let mut report = RestoreReport {
+            kinds: data
+                .iter()
+                .chain(keys.iter())
+                .map(|b| b.header.kind.clone())
+                .collect(),
+            previous_head: serde_json::json!({"seq": previous.0, "hash": previous.1}),
+            ..Default::default()
+        };
+        if let Some(b) = &data {
+            // First the erasures this folder knows, as tombstones in the key store (which the
+            // data restore leaves alone): should the process die part-way, the next restore or
+            // sweep still knows them.
+            self.store.record_erasures(&erased, &now).await?;
+            let before = self.store.snapshot_data().await?;
+            report.rows += self.store.restore_data(b).await?;
             let (seq, hash) = self.store.audit_head().await?;
             self.store.reset_signed_head(seq, &hash);
-            for id in self.store.active_without_key().await? {
-                self.erase_principal(
-                    "local-admin",
-                    &id,
-                    "restore: data key destroyed before this backup was restored",
-                    None,
-                )
-                .await?;
-                re_erased.push(id);
+            if let Err(e) = self.store.verify_audit().await {
+                // Put back what was there: the restore changes nothing.
+                self.store.restore_data(&before).await?;
+                self.store.reset_signed_head(previous.0, &previous.1);
+                return Err(ServiceError::Failed(format!(
+                    "FILE: the audit log in {} does not verify ({e}); nothing was restored",
+                    b.file
+                )));
             }
             self.reload_policy().await?;
+            merge_erasures(&mut erased, self.store.erasures().await?);
         }
+        if let Some(b) = &keys {
+            merge_erasures(&mut erased, b.erasures());
+            let (n, left_out) = self.store.restore_keys(b, &erased).await?;
+            report.rows += n;
+            report.keys_destroyed.extend(left_out);
+        }
+        // Erasures known anywhere become tombstones here, then are carried out.
+        merge_erasures(&mut erased, self.store.erasures().await?);
+        self.store.record_erasures(&erased, &now).await?;
         for id in self.store.keys_of_erased().await? {
             self.store.destroy_data_key(&id).await?;
-            keys_destroyed.push(id);
+            report.keys_destroyed.push(id);
+        }
+        report.keys_destroyed.sort();
+        report.keys_destroyed.dedup();
+        for (id, at) in self.store.active_but_erased().await? {
+            self.erase_principal(
+                "local-admin",
+                &id,
+                &format!("restore: erased at {at}, after the backup was made"),
+                None,
+            )
+            .await?;
+            report.re_erased.push(id);
+        }
+        report.waiting_for_keys = self.store.active_without_key().await?.len() as u64;
+        if !newer_here {
+            // Nothing newer than the backups was here: erasures after them cannot be known.
+            report.unknown_erasures_after = data
+                .iter()
+                .chain(keys.iter())
+                .map(|b| b.header.created_at.clone())
+                .max();
         }
         self.store.shred_key_log().await;
-        let detail = serde_json::json!({
-            "kind": header.kind,
-            "backup_created_at": header.created_at,
-            "rows": restored,
-            "previous_head": {"seq": previous.0, "hash": previous.1},
-            "re_erased": re_erased.len(),
-            "keys_destroyed": keys_destroyed.len(),
-        });
         self.store
             .audit(vec![AuditDraft {
                 actor: "local-admin".into(),
                 action: "backup.restore".into(),
                 decision: "done".into(),
-                detail: detail.clone(),
+                detail: serde_json::json!({
+                    "kinds": report.kinds,
+                    "backups_created_at": data.iter().chain(keys.iter()).map(|b| b.header.created_at.clone()).collect::<Vec<_>>(),
+                    "rows": report.rows,
+                    "previous_head": report.previous_head,
+                    "re_erased": report.re_erased.len(),
+                    "keys_destroyed": report.keys_destroyed.len(),
+                    "waiting_for_keys": report.waiting_for_keys,
+                    "unknown_erasures_after": report.unknown_erasures_after,
+                }),
                 ..Default::default()
             }])
             .await?;
-        Ok(serde_json::json!({
-            "kind": header.kind,
-            "rows": restored,
-            "re_erased": re_erased,
-            "keys_destroyed": keys_destroyed,
-            "previous_head": {"seq": previous.0, "hash": previous.1},
-        }))
+        Ok(report)
     }
+}
+
+/// What `mamori restore` did (ids only, never a value).
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct RestoreReport {
+    /// `data`, `keys`: the backups restored, in the order applied.
+    pub kinds: Vec<String>,
+    pub rows: u64,
+    /// Principals active in the restored data whose erasure is known: erased again.
+    pub re_erased: Vec<String>,
+    /// Keys of erased principals destroyed (or left out of the key backup).
+    pub keys_destroyed: Vec<String>,
+    /// Active principals whose data key is not here yet: restore the key backup.
+    pub waiting_for_keys: u64,
+    /// When the folder held nothing newer (its log does not continue the data backup's): the
+    /// time of the newest backup given, after which erasures cannot be known (anyone erased
+    /// since must be erased again).
+    pub unknown_erasures_after: Option<String>,
+    pub previous_head: serde_json::Value,
 }
 
 impl Mamori {

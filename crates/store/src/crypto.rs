@@ -262,6 +262,18 @@ impl Keys {
         .ok_or_else(|| StoreError::Crypto(format!("the secret {name} has the wrong length")))
     }
 
+    /// The key that authenticates backups made under the KEK `kek_id` (HKDF from that KEK, so
+    /// only whoever holds the master key can make a backup that `restore` accepts; seed 000
+    /// Art. 8-4, seed 003 Art. 16). `None` when this process does not know that KEK.
+    pub fn backup_mac_key(&self, kek_id: &str) -> Option<Key32> {
+        let kek = self.kek(kek_id)?;
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"mamori backup"), kek.as_ref());
+        let mut k = Zeroizing::new([0u8; 32]);
+        hk.expand(b"mamori backup authentication v1", k.as_mut())
+            .ok()?;
+        Some(k)
+    }
+
     /// A fresh random key (the blind-index key of a new data folder).
     pub fn random_secret() -> Key32 {
         random_key()

@@ -513,6 +513,25 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Stor
             Backend::Postgres => "CREATE TABLE IF NOT EXISTS mamori_keys.secrets (name TEXT PRIMARY KEY, wrapped BYTEA NOT NULL, kek_id TEXT NOT NULL)",
         })
         .await?;
+        // Erasure tombstones: every data key destroyed leaves its id and the time in the key
+        // store (a trigger, so no path can destroy a key without it). Key backups carry them,
+        // so a key restored later from an older backup is destroyed again, and a key that is
+        // merely missing (its backup not restored yet) is told apart from one destroyed
+        // (seed 000 Art. 8-4; docs/retention.md).
+        for sql in match backend {
+            Backend::Sqlite => [
+                "CREATE TABLE IF NOT EXISTS mamori_keys.erasures (principal_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL)",
+                "CREATE TRIGGER IF NOT EXISTS mamori_keys.data_key_destroyed AFTER DELETE ON data_keys BEGIN INSERT OR IGNORE INTO erasures (principal_id, erased_at) VALUES (old.principal_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')); END",
+                "SELECT 1",
+            ],
+            Backend::Postgres => [
+                "CREATE TABLE IF NOT EXISTS mamori_keys.erasures (principal_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL)",
+                "CREATE OR REPLACE FUNCTION mamori_keys.record_erasure() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO mamori_keys.erasures (principal_id, erased_at) VALUES (OLD.principal_id, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) ON CONFLICT DO NOTHING; RETURN OLD; END $$",
+                "CREATE OR REPLACE TRIGGER data_key_destroyed AFTER DELETE ON mamori_keys.data_keys FOR EACH ROW EXECUTE FUNCTION mamori_keys.record_erasure()",
+            ],
+        } {
+            conn.execute(sql).await?;
+        }
         let done: Vec<AnyRow> = sqlx::query("SELECT version FROM schema_migrations")
             .fetch_all(&mut *conn)
             .await?;

@@ -20,6 +20,7 @@ pub mod backup;
 pub mod complaints;
 pub mod crypto;
 pub mod db;
+pub mod files;
 pub mod governance;
 pub mod head;
 pub mod incidents;
@@ -246,7 +247,13 @@ impl Store {
     /// `MAMORI_MASTER_KEY`), the audit signing key, and the database.
     pub async fn init(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
         let loc = Location::new(data_dir, database_url)?;
-        if Self::is_initialized(data_dir) {
+        // A new machine restoring an office's backups: its master key and audit signing key are
+        // put in the empty folder first (docs/retention.md), and `init` keeps both, so that the
+        // restored log and everything written after it are under the one signing key.
+        let placed_key = data_dir.join(SIGNING_KEY_FILE).exists()
+            && !data_dir.join(HEAD_FILE).exists()
+            && !data_dir.join("mamori.db").exists();
+        if Self::is_initialized(data_dir) && !placed_key {
             return Err(StoreError::Input(format!(
                 "--data: {} is already initialized; use another folder or remove it first",
                 data_dir.display()
@@ -267,12 +274,23 @@ impl Store {
                 &Keys::generate_master_hex(),
             )?;
         }
-        let signing = AuditSigner::generate_hex();
-        crypto::write_secret_file(&data_dir.join(SIGNING_KEY_FILE), &signing)?;
-        let signer = AuditSigner::from_hex(&signing)?;
+        let signer = if placed_key {
+            AuditSigner::from_hex(&crypto::read_secret_file(&data_dir.join(SIGNING_KEY_FILE))?)?
+        } else {
+            let signing = AuditSigner::generate_hex();
+            crypto::write_secret_file(&data_dir.join(SIGNING_KEY_FILE), &signing)?;
+            AuditSigner::from_hex(&signing)?
+        };
         let _ = std::fs::write(data_dir.join("audit-signing.pub"), signer.public_hex());
         let _ = loc;
-        Self::open(data_dir, database_url).await
+        let store = Self::open(data_dir, database_url).await?;
+        if placed_key && store.audit_head_row().await?.0 > 0 {
+            return Err(StoreError::Input(format!(
+                "--data: the database of {} already holds an audit log: it is initialized (its head file audit-head.json is missing: see docs/audit.md)",
+                data_dir.display()
+            )));
+        }
+        Ok(store)
     }
 
     /// Open an initialized data folder (and its database), running pending migrations.
@@ -709,7 +727,7 @@ impl Store {
         };
         let Some((wrapped, kek_id)) = row else {
             return Err(StoreError::NotFound(format!(
-                "principal {principal_id} has no data key: their data was erased"
+                "principal {principal_id} has no data key: their data was erased (or, after a restore, the key backup is not restored yet)"
             )));
         };
         if !self.keys.knows(&kek_id) {

@@ -7,6 +7,7 @@
 )]
 
 mod audit;
+mod backups;
 mod common;
 mod complaints;
 mod faults;
