@@ -219,16 +219,6 @@ impl<W: Write> MacWriter<W> {
     }
 }
 
-impl Write for PrivateFile {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.write_all(buf).map_err(std::io::Error::other)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn altered(file: &str) -> StoreError {
     StoreError::Crypto(format!(
         "FILE: {file} fails its authentication: it was changed after it was made (or is damaged); nothing was restored"

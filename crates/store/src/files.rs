@@ -136,6 +136,17 @@ impl PrivateFile {
     }
 }
 
+/// Streamed writes (a backup): the bytes go to the private temporary file.
+impl Write for PrivateFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        PrivateFile::write_all(self, buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Drop for PrivateFile {
     fn drop(&mut self) {
         // Not finished (an error on the way) or finished by hard link: no temporary remains.
