@@ -15,4 +15,5 @@ mod registry;
 mod requests;
 mod retention;
 mod robustness;
+mod signin;
 mod students;
