@@ -576,13 +576,16 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
                 ("csrf", csrf.as_str()),
                 ("login", "suzuki"),
                 ("role", "clerk"),
-                ("password", PW),
             ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.text().await.unwrap().contains("suzuki"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("suzuki"));
+        // No password is chosen by the administrator: a one-time setup link is shown instead.
+        assert!(html.contains("id=\"setup-link\""), "{html}");
+        assert!(html.contains("/console/setup/"), "{html}");
     })
     .await;
 }
@@ -1738,7 +1741,7 @@ async fn a_staff_member_makes_a_token_that_works_on_the_api_and_revokes_it() {
         let (_, html) = get_page(&s, "/console/tokens", &clerk).await;
         assert!(html.contains(&id) && !html.contains(&token), "{html}");
 
-        // Someone else's token is the administrator's business.
+        // Someone else's token is nobody's to make (issue 20).
         let r = post_form(
             &s,
             "/console/tokens",
@@ -1751,7 +1754,7 @@ async fn a_staff_member_makes_a_token_that_works_on_the_api_and_revokes_it() {
             r.text()
                 .await
                 .unwrap()
-                .contains("denied: role clerk may not manage staff")
+                .contains("denied: API tokens are only for oneself")
         );
         let (auditor, acsrf) = console_login(&s, "kansa").await;
         let r = post_form(
