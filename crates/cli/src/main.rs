@@ -555,10 +555,15 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                         .iter()
                         .map(|s| {
                             format!(
-                                "{}\t{}\t{}",
+                                "{}\t{}\t{}{}",
                                 s.login,
                                 s.role,
-                                s.name.clone().unwrap_or_default()
+                                s.name.clone().unwrap_or_default(),
+                                if s.password_set {
+                                    ""
+                                } else {
+                                    "\t(no password yet: setup link)"
+                                }
                             )
                         })
                         .collect::<Vec<_>>()
