@@ -526,7 +526,7 @@ async fn sessions_need_the_csrf_token_and_repeated_failures_refuse_the_address_n
 }
 
 #[tokio::test]
-async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
+async fn tokens_are_revocable_and_only_for_oneself() {
     on_both(|s| async move {
         let admin = s.m.staff_token("admin").await.unwrap().token;
         let r = s
