@@ -179,7 +179,8 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum StaffCmd {
-    /// Add a staff member (password from MAMORI_PASSWORD or a prompt).
+    /// Add a staff member: prints a one-time setup link where they set their own password
+    /// (or, with --password-from-env, takes it from MAMORI_PASSWORD or a prompt).
     Add {
         login: String,
         #[arg(long)]
@@ -189,12 +190,55 @@ enum StaffCmd {
         /// Optional: the staff administrator doing it (else the holder of the data folder).
         #[arg(long = "as", value_name = "LOGIN")]
         by: Option<String>,
+        /// Set the password now, from MAMORI_PASSWORD or a prompt (the holder of the data
+        /// folder only: an administrator never chooses another's password).
+        #[arg(long, conflicts_with = "by")]
+        password_from_env: bool,
+    },
+    /// Invite a staff member: an account without a password and a one-time setup link
+    /// (valid 72 hours) where the person sets it.
+    Invite {
+        login: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Optional: the staff administrator doing it (else the holder of the data folder).
+        #[arg(long = "as", value_name = "LOGIN")]
+        by: Option<String>,
+    },
+    /// Reset a forgotten password: the old one stops working and a new setup link is printed
+    /// (or, with --password-from-env, set it from MAMORI_PASSWORD or a prompt).
+    Password {
+        login: String,
+        /// Optional: the staff administrator doing it (else the holder of the data folder).
+        #[arg(long = "as", value_name = "LOGIN")]
+        by: Option<String>,
+        /// Set the password now, from MAMORI_PASSWORD or a prompt (the holder of the data
+        /// folder only).
+        #[arg(long, conflicts_with = "by")]
+        password_from_env: bool,
+    },
+    /// Forget a login's failed sign-ins (from every address): they may sign in again at once.
+    Unlock {
+        login: String,
+        /// Optional: the staff administrator doing it (else the holder of the data folder).
+        #[arg(long = "as", value_name = "LOGIN")]
+        by: Option<String>,
+    },
+    /// Enable a disabled staff member again (their old API tokens stay revoked).
+    Enable {
+        login: String,
+        /// Optional: the staff administrator doing it (else the holder of the data folder).
+        #[arg(long = "as", value_name = "LOGIN")]
+        by: Option<String>,
     },
     List {
         #[command(flatten)]
         who: AsLogin,
     },
-    /// Print a new API token for that staff member.
+    /// Print a new API token for yourself: LOGIN's own password is asked (MAMORI_PASSWORD or
+    /// a prompt); nobody makes a token for someone else.
     Token { login: String },
     #[command(flatten)]
     Governance(governance_cmd::StaffGovCmd),
@@ -361,6 +405,32 @@ fn password() -> Result<String, ServiceError> {
     Ok(p)
 }
 
+/// Where the server is reached, for setup links: MAMORI_PUBLIC_URL, else the default address
+/// of `mamori serve`.
+fn public_url() -> String {
+    std::env::var("MAMORI_PUBLIC_URL")
+        .ok()
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+}
+
+/// A setup link as printed: the link on its own line (once; only its hash is kept).
+fn invitation_out(inv: &mamori_service::staff::Invitation, what: &str) -> Out {
+    let link = format!("{}{}", public_url(), inv.setup_path);
+    let mut v = json(inv);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("setup_link".into(), link.clone().into());
+    }
+    let t = format!(
+        "{what} {} ({}). Give this one-time link to the person only; they set their password there (valid until {}):\n{link}",
+        inv.login,
+        inv.role,
+        mamori_calendar::format_jst(inv.expires_at.parse().unwrap_or_default())
+    );
+    Out::Both(v, t)
+}
+
 async fn run(cli: Cli) -> Result<Out, ServiceError> {
     let cfg = Config {
         data_dir: cli.data.clone(),
@@ -437,11 +507,18 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                     role,
                     name,
                     by,
+                    password_from_env,
                 } => {
                     let actor = match &by {
                         Some(l) => Some(m.actor(l).await?),
                         None => None,
                     };
+                    if !password_from_env {
+                        let inv = m
+                            .staff_invite(actor.as_ref(), &login, &role, name.as_deref())
+                            .await?;
+                        return Ok(invitation_out(&inv, "Added"));
+                    }
                     // Check what can be checked before asking for a password.
                     mamori_service::staff::check_login(&login)?;
                     let pw = password()?;
@@ -451,6 +528,59 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                     let t = format!("Added {} ({}).", info.login, info.role);
                     Ok(Out::Both(json(&info), t))
                 }
+                StaffCmd::Invite {
+                    login,
+                    role,
+                    name,
+                    by,
+                } => {
+                    let actor = match &by {
+                        Some(l) => Some(m.actor(l).await?),
+                        None => None,
+                    };
+                    let inv = m
+                        .staff_invite(actor.as_ref(), &login, &role, name.as_deref())
+                        .await?;
+                    Ok(invitation_out(&inv, "Invited"))
+                }
+                StaffCmd::Password {
+                    login,
+                    by,
+                    password_from_env,
+                } => {
+                    if password_from_env {
+                        m.staff_set_password(&login, &password()?).await?;
+                        let t = format!("Password set for {login}.");
+                        return Ok(Out::Both(
+                            serde_json::json!({"login": login, "password_set": true}),
+                            t,
+                        ));
+                    }
+                    let actor = match &by {
+                        Some(l) => Some(m.actor(l).await?),
+                        None => None,
+                    };
+                    let inv = m.staff_password_reset(actor.as_ref(), &login).await?;
+                    Ok(invitation_out(&inv, "Password reset for"))
+                }
+                StaffCmd::Unlock { login, by } => {
+                    let actor = match &by {
+                        Some(l) => Some(m.actor(l).await?),
+                        None => None,
+                    };
+                    let r = m.staff_unlock(actor.as_ref(), &login).await?;
+                    let t = format!("Unlocked {} ({}).", r.login, r.role);
+                    Ok(Out::Both(json(&r), t))
+                }
+                StaffCmd::Enable { login, by } => {
+                    let actor = match &by {
+                        Some(l) => Some(m.actor(l).await?),
+                        None => None,
+                    };
+                    let r = m.staff_enable(actor.as_ref(), &login).await?;
+                    let t = format!("Enabled {} ({}).", r.login, r.role);
+                    Ok(Out::Both(json(&r), t))
+                }
                 StaffCmd::List { who } => {
                     let actor = m.actor(&who.login).await?;
                     let list = m.staff_list(&actor).await?;
@@ -458,10 +588,15 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                         .iter()
                         .map(|s| {
                             format!(
-                                "{}\t{}\t{}",
+                                "{}\t{}\t{}{}",
                                 s.login,
                                 s.role,
-                                s.name.clone().unwrap_or_default()
+                                s.name.clone().unwrap_or_default(),
+                                if s.password_set {
+                                    ""
+                                } else {
+                                    "\t(no password yet: setup link)"
+                                }
                             )
                         })
                         .collect::<Vec<_>>()
@@ -470,7 +605,7 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                 }
                 StaffCmd::Governance(cmd) => governance_cmd::staff(&m, cmd).await,
                 StaffCmd::Token { login } => {
-                    let t = m.staff_token(&login).await?;
+                    let t = m.own_token(&login, &password()?).await?;
                     let text = t.token.clone();
                     Ok(Out::Both(json(&t), text))
                 }

@@ -69,7 +69,11 @@ fn init(preset: &str, url: Option<&str>) -> (tempfile::TempDir, PathBuf) {
         ("suzuki", "manager"),
         ("kansa", "auditor"),
     ] {
-        let r = mamori(&data, url, &["staff", "add", login, "--role", role]);
+        let r = mamori(
+            &data,
+            url,
+            &["staff", "add", login, "--role", role, "--password-from-env"],
+        );
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     (dir, data)
@@ -1893,7 +1897,14 @@ fn no_value_password_or_token_is_in_the_logs_the_data_folder_or_the_backups() {
     ));
     ok(&mamori_logged(
         &data,
-        &["staff", "add", "sato", "--role", "clerk"],
+        &[
+            "staff",
+            "add",
+            "sato",
+            "--role",
+            "clerk",
+            "--password-from-env",
+        ],
         &mut logs,
     ));
 
@@ -2173,7 +2184,8 @@ fn cli_need(command: &str) -> Option<Need> {
     use Need::*;
     let group = command.split(' ').next().unwrap_or("");
     Some(match command {
-        "staff add" | "staff role" | "staff disable" => Any(&["staff"]),
+        "staff add" | "staff invite" | "staff role" | "staff disable" => Any(&["staff"]),
+        "staff password" | "staff unlock" | "staff enable" => Any(&["staff"]),
         "staff list" | "incident open" | "violation report" => Staff,
         "staff pledge" | "training record" => Any(&["training"]),
         "training list" | "training staff" | "training overdue" => {
@@ -2309,10 +2321,32 @@ fn cli_matrix(preset: &str, channel: &str, fields: &[&str]) {
     let policy =
         mamori_policy::Policy::parse(mamori_policy::preset(preset).unwrap(), preset).unwrap();
     for role in &policy.roles {
-        let r = mamori(&data, None, &["staff", "add", &role.id, "--role", &role.id]);
+        let r = mamori(
+            &data,
+            None,
+            &[
+                "staff",
+                "add",
+                &role.id,
+                "--role",
+                &role.id,
+                "--password-from-env",
+            ],
+        );
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
-    let r = mamori(&data, None, &["staff", "add", "tanaka", "--role", "clerk"]);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "staff",
+            "add",
+            "tanaka",
+            "--role",
+            "clerk",
+            "--password-from-env",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut add = vec![
         "--json",
@@ -2373,7 +2407,7 @@ fn cli_matrix(preset: &str, channel: &str, fields: &[&str]) {
             if !usage.contains("--as <LOGIN>") {
                 args.extend(["--as".into(), role.id.clone()]);
             }
-            if name == "staff add" {
+            if name == "staff add" || name == "staff invite" {
                 // A login that is new each time, so "exists already" is not what answers.
                 checked_logins += 1;
                 if let Some(l) = args.iter_mut().find(|a| *a == "tanaka") {
@@ -2561,4 +2595,171 @@ fn a_new_machine_restores_from_its_backups_as_docs_retention_md_says() {
     if let (Some(a), Some(b)) = (fresh_postgres(), fresh_postgres()) {
         new_machine_restore(Some(&a), Some(&b));
     }
+}
+
+// ---- issue 20: one person must not be enough; sign-in ----------------------------------------
+
+#[test]
+fn staff_accounts_get_setup_links_and_are_reset_unlocked_and_enabled_by_the_administrator() {
+    let (_d, data) = init("chiba-ia", None);
+    let run = |args: &[&str]| mamori(&data, None, args);
+    // Without --password-from-env, `staff add` makes no password: it prints a setup link.
+    let r = run(&[
+        "--json", "staff", "add", "tanaka", "--role", "clerk", "--as", "admin",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let link = r.json()["setup_link"].as_str().unwrap().to_string();
+    assert!(
+        link.starts_with("http://127.0.0.1:8080/console/setup/") && link.len() > 60,
+        "{link}"
+    );
+    // An administrator may not set someone's password (clap refuses the pair: exit 2).
+    let r = run(&[
+        "staff",
+        "add",
+        "kato",
+        "--role",
+        "clerk",
+        "--as",
+        "admin",
+        "--password-from-env",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(&[
+        "staff", "invite", "suzuki2", "--role", "manager", "--as", "admin",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("one-time link"), "{}", r.stdout);
+    assert!(r.stdout.contains("/console/setup/"), "{}", r.stdout);
+    let r = run(&["staff", "invite", "suzuki2", "--role", "manager"]);
+    assert_eq!((r.code, r.stderr.lines().count()), (2, 1), "{}", r.stderr);
+    assert!(r.stderr.contains("exists already"), "{}", r.stderr);
+    let r = run(&["staff", "invite", "kato", "--role", "boss"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("--role: \"boss\" is not a role"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["staff", "invite", "kato", "--role", "clerk", "--as", "sato"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("denied: role clerk may not"),
+        "{}",
+        r.stderr
+    );
+    let list = run(&["--json", "staff", "list", "--as", "admin"]).json();
+    let tanaka = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["login"] == "tanaka")
+        .unwrap();
+    assert_eq!(tanaka["password_set"], false);
+
+    // A reset prints a new link; the old password stops working.
+    let r = run(&["staff", "password", "sato"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("/console/setup/"), "{}", r.stdout);
+    let r = run(&["staff", "token", "sato"]);
+    assert_eq!(r.code, 3, "the old password is gone: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with("login or password is wrong"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["staff", "password", "sato", "--password-from-env"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["staff", "password", "ghost"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("LOGIN: there is no staff member"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(&["staff", "unlock", "sato", "--as", "admin"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["staff", "unlock", "sato", "--as", "suzuki"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+
+    let r = run(&["staff", "disable", "sato", "--as", "admin"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["staff", "enable", "sato", "--as", "suzuki"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let r = run(&["staff", "enable", "sato", "--as", "admin"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["staff", "enable", "sato", "--as", "admin"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim(), "LOGIN: sato is not disabled");
+
+    // Every creation, invitation, reset, unlock and re-enabling is on the log with the login
+    // and the role, for the manager's review; no password is.
+    let log = run(&["--json", "audit", "log", "--as", "kansa", "--limit", "500"]).json();
+    let log = log.as_array().unwrap();
+    for (action, login) in [
+        ("staff.add", "tanaka"),
+        ("staff.invite", "suzuki2"),
+        ("staff.password", "sato"),
+        ("staff.unlock", "sato"),
+        ("staff.enable", "sato"),
+    ] {
+        let detail = |e: &serde_json::Value| match &e["detail"] {
+            serde_json::Value::String(d) => serde_json::from_str(d).unwrap(),
+            other => other.clone(),
+        };
+        assert!(
+            log.iter().any(|e| e["action"] == action
+                && e["decision"] == "done"
+                && detail(e)["login"] == login
+                && detail(e)["role"].is_string()),
+            "{action} {login} in {log:?}"
+        );
+    }
+    let text = serde_json::to_string(log).unwrap();
+    assert!(!text.contains("correct horse battery"));
+}
+
+#[test]
+fn staff_token_is_only_for_oneself_with_ones_own_password() {
+    let (_d, data) = init("chiba-ia", None);
+    let r = command(&data)
+        .env("MAMORI_PASSWORD", "the administrator's guess")
+        .args(["staff", "token", "suzuki"])
+        .output()
+        .unwrap();
+    let r = Run::from(r);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("login or password is wrong"),
+        "{}",
+        r.stderr
+    );
+    let r = mamori(&data, None, &["--json", "staff", "token", "suzuki"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.json()["token"].as_str().unwrap().starts_with("mmr_"));
+}
+
+#[test]
+fn policy_check_refuses_an_administrator_that_holds_purposes_or_data_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("admin-reads.toml");
+    let text = mamori_policy::preset("chiba-ia").unwrap().replacen(
+        "actions = [\"staff\", \"policy\"]",
+        "actions = [\"staff\", \"policy\", \"read\"]",
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    let r = mamori(
+        &dir.path().join("data"),
+        None,
+        &["policy", "check", file.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("roles[admin].actions: read handle personal data: the administrator"),
+        "{}",
+        r.stderr
+    );
 }

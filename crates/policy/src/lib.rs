@@ -203,4 +203,56 @@ mod tests {
         let s = Policy::parse(&text, "p.toml").unwrap_err().to_string();
         assert!(s.contains("versoin"), "{s}");
     }
+
+    #[test]
+    fn an_administrator_with_purposes_or_data_actions_fails_the_check() {
+        for name in ["chiba-ia", "tokyo-one"] {
+            let text = preset(name).unwrap();
+            let admin = "actions = [\"staff\", \"policy\"]";
+            assert!(text.contains(admin), "{name}");
+            let read = text.replacen(
+                admin,
+                "actions = [\"staff\", \"policy\", \"read\", \"provide\"]",
+                1,
+            );
+            let s = Policy::parse(&read, "p.toml").unwrap_err().to_string();
+            assert!(
+                s.contains(
+                    "roles[admin].actions: read, provide handle personal data: the administrator"
+                ),
+                "{s}"
+            );
+            let purposed = text.replacen(
+                admin,
+                &format!("{admin}\npurposes = [\"inquiry_response\"]"),
+                1,
+            );
+            let s = Policy::parse(&purposed, "p.toml").unwrap_err().to_string();
+            assert!(s.contains("roles[admin].purposes: must be empty"), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_role_that_manages_staff_holds_no_data_action() {
+        let text = preset("chiba-ia").unwrap();
+        let p = Policy::parse(text, "p.toml").unwrap();
+        let clerk = p.role("clerk").unwrap();
+        let actions: Vec<&str> = clerk.actions.iter().map(|a| a.as_str()).collect();
+        let list = actions
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let with_staff = format!("{list}, \"staff\"");
+        let changed = text.replacen(
+            &format!("actions = [{list}]"),
+            &format!("actions = [{with_staff}]"),
+            1,
+        );
+        assert_ne!(changed, text, "the clerk's actions line was found");
+        let s = Policy::parse(&changed, "p.toml").unwrap_err().to_string();
+        assert!(s.contains("roles[clerk].purposes: must be empty"), "{s}");
+        assert!(s.contains("roles[clerk].actions:"), "{s}");
+        assert!(s.contains("handle personal data"), "{s}");
+    }
 }

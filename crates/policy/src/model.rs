@@ -421,6 +421,25 @@ impl Action {
             Action::Governance => "governance",
         }
     }
+
+    /// Whether the action handles principals' data (registers, reveals, changes, provides or
+    /// disposes of it, or handles their requests, complaints and breaches). The administrator
+    /// holds none of these: it manages the system, never the data (seed 000 Art. 8-1, seed 003
+    /// Arts. 4, 5: duties kept apart).
+    pub fn handles_personal_data(self) -> bool {
+        matches!(
+            self,
+            Action::Register
+                | Action::Read
+                | Action::Correct
+                | Action::Consent
+                | Action::Provide
+                | Action::Requests
+                | Action::Complaints
+                | Action::Incidents
+                | Action::Retention
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

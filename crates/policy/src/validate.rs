@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::model::{ForeignBasis, Policy, RecipientKind, Text};
+use crate::model::{Action, ForeignBasis, Policy, RecipientKind, Text};
 use crate::{Problem, parse_duration, parse_ymd};
 
 /// The refund events the school's rules may name (seed 003 学費返還規定; DESIGN.md refund input).
@@ -354,6 +354,32 @@ pub fn validate(p: &Policy) -> Vec<Problem> {
                 format!("{path}.actions"),
                 "is empty: give the role at least one action",
             );
+        }
+        // The administrator (the `admin` role, or any role that manages staff) manages the
+        // system, never the data: it could otherwise make accounts and read through them
+        // (seed 000 Art. 8-1; seed 003 Arts. 4, 5; issue 20).
+        if x.id == "admin" || x.actions.contains(&Action::Staff) {
+            if !x.purposes.is_empty() {
+                c.add(
+                    format!("{path}.purposes"),
+                    "must be empty: the administrator (a role with the `staff` action, or `admin`) manages the system and uses no personal data for any purpose; give the purposes to another role (seed 000 Art. 8-1)",
+                );
+            }
+            let data: Vec<&str> = x
+                .actions
+                .iter()
+                .filter(|a| a.handles_personal_data())
+                .map(|a| a.as_str())
+                .collect();
+            if !data.is_empty() {
+                c.add(
+                    format!("{path}.actions"),
+                    format!(
+                        "{} handle personal data: the administrator (a role with the `staff` action, or `admin`) manages the system, never the data; give these actions to another role (seed 000 Art. 8-1)",
+                        data.join(", ")
+                    ),
+                );
+            }
         }
     }
     if !roles.contains("admin") {

@@ -90,7 +90,10 @@ pub struct NewStaffBody {
     pub role: String,
     #[serde(default)]
     pub name: Option<String>,
-    pub password: String,
+    /// Refused: an administrator does not choose another's password (the response's
+    /// `setup_path` lets the person set it).
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -187,13 +190,15 @@ fn is_tls(headers: &HeaderMap) -> bool {
 
 #[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = SessionResponse, description = "Signed in; the session cookie is set"),
-              (status = 401, body = Problem), (status = 422, body = Problem)))]
+              (status = 401, body = Problem), (status = 422, body = Problem),
+              (status = 429, body = Problem, description = "Too many failed sign-ins from this address")))]
 pub async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
+    client: crate::portal::ClientAddr,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
-    let session = s.mamori.login(&b.login, &b.password).await?;
+    let session = s.mamori.login(&b.login, &b.password, &client.0).await?;
     let secure = if s.secure_cookies || is_tls(&headers) {
         "; Secure"
     } else {
@@ -325,23 +330,23 @@ pub async fn staff_list(State(s): State<AppState>, a: Authed) -> ApiResult<Respo
 }
 
 #[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = NewStaffBody, security(("token" = []), ("session" = [])),
-    responses((status = 201), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "The account, without a password, and its one-time setup link (`setup_path`, 72 hours)"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn staff_add(
     State(s): State<AppState>,
     a: Authed,
     ApiJson(b): ApiJson<NewStaffBody>,
 ) -> ApiResult<Response> {
-    let info = s
+    if b.password.is_some() {
+        // The same refusal as the service's, after the same role check.
+        s.mamori
+            .staff_add(Some(&a.actor), &b.login, &b.role, b.name.as_deref(), "")
+            .await?;
+    }
+    let inv = s
         .mamori
-        .staff_add(
-            Some(&a.actor),
-            &b.login,
-            &b.role,
-            b.name.as_deref(),
-            &b.password,
-        )
+        .staff_invite(Some(&a.actor), &b.login, &b.role, b.name.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(info)).into_response())
+    Ok((StatusCode::CREATED, Json(inv)).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{login}/tokens", tag = "staff", params(("login" = String, Path)), security(("token" = []), ("session" = [])),

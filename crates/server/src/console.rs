@@ -36,6 +36,7 @@ use crate::pages::{
     same_token, see_other, with_cookies,
 };
 
+mod account;
 mod consent;
 mod governance;
 mod import;
@@ -127,6 +128,7 @@ pub fn routes() -> Router<AppState> {
         .merge(staff::routes())
         .merge(school::routes())
         .merge(oversight::routes())
+        .merge(account::routes())
 }
 
 fn ctx(
@@ -273,6 +275,7 @@ fn is_tls(headers: &HeaderMap) -> bool {
 async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
+    client: crate::portal::ClientAddr,
     Query(q): Query<LangQuery>,
     Form(f): Form<Fields>,
 ) -> Response {
@@ -295,6 +298,7 @@ async fn login(
         .login(
             field(&f, "login"),
             f.get("password").map_or("", String::as_str),
+            &client.0,
         )
         .await
     {
@@ -313,12 +317,32 @@ async fn login(
         }
         Err(e) => {
             c.csrf = token;
+            // Every failed sign-in reads the same, in the page's language (issue 20).
+            let (status, error) = match &e {
+                ServiceError::Unauthenticated(_) => (
+                    StatusCode::UNAUTHORIZED,
+                    c.t(
+                        "ログイン名またはパスワードが違います",
+                        "The login or the password is wrong",
+                    )
+                    .to_string(),
+                ),
+                ServiceError::Throttled(_) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    c.t(
+                        "この場所からのサインインの失敗が多すぎます。15分待つか、管理者にロックの解除を依頼してください",
+                        "Too many failed sign-ins from this address: wait 15 minutes, or ask the administrator to unlock the account",
+                    )
+                    .to_string(),
+                ),
+                other => (StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+            };
             let p = LoginPage {
                 c,
-                error: e.to_string(),
+                error,
                 login: field(&f, "login").to_string(),
             };
-            page(StatusCode::UNAUTHORIZED, &p, set)
+            page(status, &p, set)
         }
     }
 }

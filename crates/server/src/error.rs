@@ -58,6 +58,7 @@ impl From<ServiceError> for Problem {
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Denied(_) => StatusCode::FORBIDDEN,
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };

@@ -17,6 +17,7 @@
     )
 )]
 
+mod accounts;
 mod api;
 mod auth;
 mod complaints;
@@ -99,7 +100,8 @@ pub fn router(mamori: Mamori, opts: &Options) -> Router {
         .merge(retention::routes())
         .merge(complaints::routes())
         .merge(incidents::routes())
-        .merge(governance::routes());
+        .merge(governance::routes())
+        .merge(accounts::routes());
     Router::new()
         .nest("/api/v1", v1)
         .merge(portal::routes())

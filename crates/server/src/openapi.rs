@@ -63,6 +63,7 @@ pub fn full() -> utoipa::openapi::OpenApi {
     doc.merge(crate::complaints::ComplaintsApi::openapi());
     doc.merge(crate::incidents::IncidentsApi::openapi());
     doc.merge(crate::governance::GovernanceApi::openapi());
+    doc.merge(crate::accounts::AccountsApi::openapi());
     doc
 }
 

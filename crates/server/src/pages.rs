@@ -183,6 +183,13 @@ pub fn error_page(c: &Ctx, e: &ServiceError, back: &str) -> Response {
             StatusCode::UNAUTHORIZED,
             c.t("サインインしてください", "Please sign in"),
         ),
+        ServiceError::Throttled(_) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            c.t(
+                "サインインの失敗が多すぎます。しばらく待ってください",
+                "Too many failed sign-ins: please wait",
+            ),
+        ),
         ServiceError::Failed(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             c.t("処理に失敗しました", "It failed"),

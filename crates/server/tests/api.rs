@@ -401,7 +401,7 @@ fn cookie_of(r: &reqwest::Response) -> String {
 }
 
 #[tokio::test]
-async fn sessions_need_the_csrf_token_and_repeated_failures_lock_the_account() {
+async fn sessions_need_the_csrf_token_and_repeated_failures_refuse_the_address_not_the_account() {
     on_both(|s| async move {
         let d = problem(
             s.post(
@@ -472,25 +472,43 @@ async fn sessions_need_the_csrf_token_and_repeated_failures_lock_the_account() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+        // Five failures from an outsider's address refuse that address (429), not the account:
+        // the manager signs in from the office at once (issue 20).
+        let outsider = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .build()
+            .unwrap();
+        let from_outside = |password: &'static str| {
+            outsider
+                .post(s.url("/api/v1/login"))
+                .json(&json!({"login": "boss", "password": password}))
+                .send()
+        };
         for _ in 0..5 {
-            s.post(
-                "/api/v1/login",
-                None,
-                json!({"login": "boss", "password": "guess guess guess"}),
+            let d = problem(
+                from_outside("guess guess guess").await.unwrap(),
+                StatusCode::UNAUTHORIZED,
             )
             .await;
+            assert_eq!(d, "login or password is wrong");
         }
         let d = problem(
-            s.post(
+            from_outside(PW).await.unwrap(),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+        assert!(
+            d.starts_with("too many failed sign-ins from this address"),
+            "{d}"
+        );
+        let r = s
+            .post(
                 "/api/v1/login",
                 None,
                 json!({"login": "boss", "password": PW}),
             )
-            .await,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-        assert!(d.contains("locked"), "{d}");
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "the account is not locked");
         // Unknown logins get the same answer as wrong passwords.
         let d = problem(
             s.post(
@@ -508,7 +526,7 @@ async fn sessions_need_the_csrf_token_and_repeated_failures_lock_the_account() {
 }
 
 #[tokio::test]
-async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
+async fn tokens_are_revocable_and_only_for_oneself() {
     on_both(|s| async move {
         let admin = s.m.staff_token("admin").await.unwrap().token;
         let r = s
@@ -519,7 +537,7 @@ async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
             .await
             .unwrap();
         let d = problem(r, StatusCode::FORBIDDEN).await;
-        assert!(d.contains("role clerk may not manage staff"), "{d}");
+        assert!(d.contains("API tokens are only for oneself"), "{d}");
         // Their own is theirs to make: it carries the same role.
         let r = s
             .http
@@ -540,6 +558,8 @@ async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
             (me["login"].as_str(), me["role"].as_str()),
             (Some("sato"), Some("clerk"))
         );
+        // Nobody, not the administrator, makes a token for someone else (issue 20): it would
+        // act as them with the log naming them.
         let r = s
             .http
             .post(s.url("/api/v1/staff/kansa/tokens"))
@@ -547,8 +567,13 @@ async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let t: Value = r.json().await.unwrap();
+        let d = problem(r, StatusCode::FORBIDDEN).await;
+        assert!(
+            d.starts_with("denied: API tokens are only for oneself"),
+            "{d}"
+        );
+        let t = s.m.own_token("kansa", PW).await.unwrap();
+        let t = serde_json::to_value(&t).unwrap();
         let tok = t["token"].as_str().unwrap();
         assert_eq!(
             s.get("/api/v1/me", Some(tok)).await.status(),
@@ -571,7 +596,8 @@ async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
         )
         .await;
         assert!(d.contains("revoked"), "{d}");
-        // Admin adds staff over the API; the clerk may not.
+        // Admin adds staff over the API; the clerk may not. The administrator does not choose
+        // the password: the answer is a one-time setup link for the person.
         let body = json!({"login": "tanaka", "role": "clerk", "password": "another long one"});
         problem(
             s.post("/api/v1/staff", Some(&s.clerk_token), body.clone())
@@ -579,10 +605,53 @@ async fn tokens_are_revocable_and_only_administrators_issue_them_for_others() {
             StatusCode::FORBIDDEN,
         )
         .await;
-        assert_eq!(
-            s.post("/api/v1/staff", Some(&admin), body).await.status(),
-            StatusCode::CREATED
+        let d = problem(
+            s.post("/api/v1/staff", Some(&admin), body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(
+            d.starts_with("password: an administrator does not choose another's password"),
+            "{d}"
         );
+        let r = s
+            .post(
+                "/api/v1/staff",
+                Some(&admin),
+                json!({"login": "tanaka", "role": "clerk"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let inv: Value = r.json().await.unwrap();
+        let path = inv["setup_path"].as_str().unwrap();
+        let token = path.strip_prefix("/console/setup/").unwrap();
+        let r = s
+            .post(
+                "/api/v1/staff/setup",
+                None,
+                json!({"token": token, "password": "tanaka chose this"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = s
+            .post(
+                "/api/v1/login",
+                None,
+                json!({"login": "tanaka", "password": "tanaka chose this"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let d = problem(
+            s.post(
+                "/api/v1/staff/setup",
+                None,
+                json!({"token": token, "password": "a second try at it"}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(d.starts_with("setup link: unknown, used or expired"), "{d}");
     })
     .await;
 }

@@ -1,17 +1,30 @@
-//! Signing in: staff passwords (Argon2id) with lockout after repeated failures, sessions, and
-//! API tokens (stored hashed, revocable, attributed to their staff member). Seed 000 Art. 8-5:
-//! access control so that no one else can reach the data.
+//! Signing in: staff passwords (Argon2id), sessions, and API tokens (stored hashed, revocable,
+//! attributed to their staff member). Seed 000 Art. 8-5: access control so that no one else can
+//! reach the data.
+//!
+//! Issue 20 ("Sign-in"): every failed sign-in — unknown login, wrong password, disabled
+//! account, account without a password yet — gets the same answer after the same work (one
+//! Argon2id check, against a dummy hash when there is no real one, and one durable write), so
+//! neither the message nor the time tells which logins exist. Failures are throttled by the
+//! client address *and* the login: [`MAX_FAILURES`] from one address for one login, or
+//! [`CLIENT_MAX_FAILURES`] from one address for any logins, within [`LOCK_MINUTES`], refuse that
+//! address (429) for the rest of the window, whatever the login; the same login from another
+//! address is not affected, so an outsider cannot lock anyone out (not even the only
+//! administrator). `mamori staff unlock LOGIN` forgets a login's failures at once.
 
 use mamori_policy::Action;
 use mamori_store::crypto::{random_hex, sha256_hex};
 use mamori_store::{AuditDraft, Store};
 use serde::Serialize;
 
-use crate::staff::{NewToken, token_hash, verify_password};
+use crate::staff::{NewToken, token_hash, verify_password_bounded};
 use crate::{Actor, Mamori, Result, ServiceError};
 
-/// Consecutive failures before an account is locked, and for how long.
+/// Failures from one client address for one login before that address is refused for it.
 pub const MAX_FAILURES: i64 = 5;
+/// Failures from one client address, whatever the logins, before it is refused altogether.
+pub const CLIENT_MAX_FAILURES: i64 = 20;
+/// The window the failures are counted in (and so the longest a refusal lasts).
 pub const LOCK_MINUTES: i64 = 15;
 pub const SESSION_HOURS: i64 = 8;
 
@@ -36,71 +49,83 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
+/// The one answer to every failed sign-in.
+pub const WRONG: &str = "login or password is wrong";
+
 fn wrong() -> ServiceError {
-    ServiceError::Unauthenticated("login or password is wrong".into())
+    ServiceError::Unauthenticated(WRONG.into())
 }
 
 impl Mamori {
-    /// Sign in with a password. Five failures in a row lock the account for 15 minutes.
-    pub async fn login(&self, login: &str, password: &str) -> Result<Session> {
-        let now = jiff::Timestamp::now();
-        let Some(row) = self.store.staff(login).await? else {
-            // Same work as a real check, so timing does not tell which logins exist.
-            let _ = crate::staff::hash_password(password);
-            return Err(wrong());
-        };
-        if let Some(until) = row
-            .locked_until
-            .as_deref()
-            .and_then(|u| u.parse::<jiff::Timestamp>().ok())
-            && until > now
-        {
+    /// A keyed digest (hex) of a client address or a login typed at sign-in: the throttle's
+    /// keys, so neither the address nor the text typed (maybe a password) is stored.
+    pub(crate) fn sign_in_key(&self, kind: &str, value: &str) -> String {
+        hex::encode(
             self.store
-                .audit(vec![AuditDraft {
-                    actor: login.to_string(),
-                    action: "staff.login".into(),
-                    decision: "deny".into(),
-                    reason: Some("account locked".into()),
-                    ..Default::default()
-                }])
-                .await?;
-            return Err(ServiceError::Unauthenticated(format!(
-                "the account is locked after {MAX_FAILURES} failed sign-ins until {}; ask the administrator or wait",
-                mamori_calendar::format_jst(until)
+                .keys()
+                .blind_index(&format!("sign-in-{kind}"), value),
+        )
+    }
+
+    /// Sign in with a password from `client` (the caller's address, as the server sees it).
+    pub async fn login(&self, login: &str, password: &str, client: &str) -> Result<Session> {
+        let now = jiff::Timestamp::now();
+        let secs = now.as_second();
+        let since = secs - LOCK_MINUTES * 60;
+        let client_key = self.sign_in_key("client", client);
+        let login_key = self.sign_in_key("login", login);
+        let (pair, from_client) = self
+            .store
+            .sign_in_failures(&client_key, &login_key, since)
+            .await?;
+        if pair >= MAX_FAILURES || from_client >= CLIENT_MAX_FAILURES {
+            // The same refusal for every login, known or not: it is about the address.
+            return Err(ServiceError::Throttled(format!(
+                "too many failed sign-ins from this address: wait {LOCK_MINUTES} minutes, or ask the administrator to unlock the account (`mamori staff unlock LOGIN`)"
             )));
         }
-        let ok = !row.disabled
-            && row
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| verify_password(password, h));
-        if !ok {
-            let failures = row.failed_logins + 1;
-            let lock = (failures >= MAX_FAILURES)
-                .then(|| {
-                    now.checked_add(jiff::SignedDuration::from_mins(LOCK_MINUTES))
-                        .ok()
-                })
-                .flatten()
-                .map(|t| t.to_string());
-            self.store
-                .write(
-                    vec![Store::login_failed(login, lock.as_deref())],
-                    vec![AuditDraft {
-                        actor: login.to_string(),
-                        action: "staff.login".into(),
-                        decision: "deny".into(),
-                        reason: Some(if lock.is_some() {
-                            "wrong password; account locked".into()
-                        } else {
-                            "wrong password".into()
-                        }),
-                        ..Default::default()
-                    }],
-                )
-                .await?;
-            return Err(wrong());
-        }
+        let row = self.store.staff(login).await?;
+        let hash = row
+            .as_ref()
+            .filter(|r| !r.disabled)
+            .and_then(|r| r.password_hash.clone());
+        let ok = verify_password_bounded(password, hash).await?;
+        let row = match row {
+            Some(r) if ok => r,
+            other => {
+                let reason = match &other {
+                    None => "unknown login",
+                    Some(r) if r.disabled => "account disabled",
+                    Some(r) if r.password_hash.is_none() => "no password set yet",
+                    Some(_) => "wrong password",
+                };
+                let refused = if pair + 1 >= MAX_FAILURES || from_client + 1 >= CLIENT_MAX_FAILURES
+                {
+                    format!("{reason}; this address is refused for {LOCK_MINUTES} minutes")
+                } else {
+                    reason.to_string()
+                };
+                self.store
+                    .write(
+                        Store::sign_in_failed(&client_key, &login_key, secs, since).into(),
+                        vec![AuditDraft {
+                            // An unknown login is not recorded: it may be a password typed
+                            // into the login field.
+                            actor: if other.is_some() {
+                                login.to_string()
+                            } else {
+                                "(unknown)".into()
+                            },
+                            action: "staff.login".into(),
+                            decision: "deny".into(),
+                            reason: Some(refused),
+                            ..Default::default()
+                        }],
+                    )
+                    .await?;
+                return Err(wrong());
+            }
+        };
         let id = random_hex(32);
         let csrf = random_hex(16);
         let expires = now
@@ -111,6 +136,7 @@ impl Mamori {
             .write(
                 vec![
                     Store::login_succeeded(login),
+                    Store::clear_sign_in_failures_from(&login_key, &client_key),
                     Store::insert_session(&sha256_hex(id.as_bytes()), login, &csrf, &expires),
                 ],
                 vec![AuditDraft {
@@ -172,37 +198,28 @@ impl Mamori {
         Ok((self.actor_of(row)?, id))
     }
 
-    /// A new API token for a staff member (shown once). A staff member may make their own — it
-    /// carries no more than their role, like a session, and is attributed to them (seed 000
-    /// Art. 8-5); a token for someone else needs the `staff` action (the administrator).
+    /// A new API token (shown once), only for oneself: it carries no more than the member's
+    /// role, like a session, and is attributed to them (seed 000 Art. 8-5). Nobody — not the
+    /// administrator — makes a token for someone else: that would let them act as that person
+    /// with the log naming the other (issue 20).
     pub async fn issue_token(&self, actor: &Actor, login: &str) -> Result<NewToken> {
         if login != actor.login {
-            self.require(actor, Action::Staff, "staff.token").await?;
-        }
-        if self.store.staff(login).await?.is_none() {
-            return Err(ServiceError::NotFound(format!(
-                "login: there is no staff member {login:?}"
-            )));
-        }
-        let id = random_hex(6);
-        let token = format!("mmr_{}", random_hex(32));
-        self.store
-            .write(
-                vec![Store::insert_token(&id, login, &token_hash(&token))],
-                vec![AuditDraft {
+            let reason = format!(
+                "API tokens are only for oneself: {login} makes their own (console \"API tokens\", or `mamori staff token {login}` with their password); seed 000 Art. 8-5"
+            );
+            self.store
+                .audit(vec![AuditDraft {
                     actor: actor.login.clone(),
                     action: "staff.token".into(),
-                    decision: "done".into(),
-                    detail: serde_json::json!({"login": login, "token_id": id}),
+                    decision: "deny".into(),
+                    reason: Some(reason.clone()),
+                    detail: serde_json::json!({"login": login}),
                     ..Default::default()
-                }],
-            )
-            .await?;
-        Ok(NewToken {
-            login: login.to_string(),
-            token_id: id,
-            token,
-        })
+                }])
+                .await?;
+            return Err(ServiceError::Denied(reason));
+        }
+        self.mint_token(&actor.login, login).await
     }
 
     /// The API tokens a staff member may see: their own, or everyone's with the `staff` action

@@ -59,6 +59,9 @@ pub enum ServiceError {
     /// Not signed in / unknown staff: exit 3, HTTP 401.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too many attempts from this client: HTTP 429 (sign-in throttling, issue 20).
+    #[error("{0}")]
+    Throttled(String),
     /// It failed (verification found tampering, a record does not open): exit 1, HTTP 500.
     #[error("{0}")]
     Failed(String),
@@ -73,7 +76,9 @@ impl ServiceError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ServiceError::BadInput(_) | ServiceError::NotFound(_) => 2,
-            ServiceError::Denied(_) | ServiceError::Unauthenticated(_) => 3,
+            ServiceError::Denied(_)
+            | ServiceError::Unauthenticated(_)
+            | ServiceError::Throttled(_) => 3,
             ServiceError::Failed(_) | ServiceError::Unavailable(_) => 1,
         }
     }

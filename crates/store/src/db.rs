@@ -464,6 +464,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_students.sql")),
     (8, include_str!("../migrations/sqlite/0008_governance.sql")),
     (9, include_str!("../migrations/sqlite/0009_indexes.sql")),
+    (10, include_str!("../migrations/sqlite/0010_sign_in.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -481,6 +482,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0008_governance.sql"),
     ),
     (9, include_str!("../migrations/postgres/0009_indexes.sql")),
+    (10, include_str!("../migrations/postgres/0010_sign_in.sql")),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

@@ -28,6 +28,7 @@ mod provision;
 mod requests;
 mod retention;
 pub mod rotation;
+pub mod signin;
 pub mod students;
 mod writer;
 

@@ -1,7 +1,8 @@
 //! `/console/tokens`: a staff member's API tokens for `/api/v1` (`Authorization: Bearer
 //! mmr_…`). Anyone signed in makes their own (shown once; only its hash is kept) and revokes
-//! their own; making or revoking another's is the administrator's (`staff` action), as the
-//! service decides ([`mamori_service::Mamori::issue_token`], `revoke_token`; seed 000 Art. 8-5).
+//! their own; nobody makes one for someone else (issue 20: the administrator would act as
+//! them); revoking another's is the administrator's (`staff` action), as the service decides
+//! ([`mamori_service::Mamori::issue_token`], `revoke_token`; seed 000 Art. 8-5).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};

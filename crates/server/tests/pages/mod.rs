@@ -576,13 +576,16 @@ async fn every_console_page_draws_for_the_manager_and_refuses_with_the_rule_othe
                 ("csrf", csrf.as_str()),
                 ("login", "suzuki"),
                 ("role", "clerk"),
-                ("password", PW),
             ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.text().await.unwrap().contains("suzuki"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("suzuki"));
+        // No password is chosen by the administrator: a one-time setup link is shown instead.
+        assert!(html.contains("id=\"setup-link\""), "{html}");
+        assert!(html.contains("/console/setup/"), "{html}");
     })
     .await;
 }
@@ -1738,7 +1741,7 @@ async fn a_staff_member_makes_a_token_that_works_on_the_api_and_revokes_it() {
         let (_, html) = get_page(&s, "/console/tokens", &clerk).await;
         assert!(html.contains(&id) && !html.contains(&token), "{html}");
 
-        // Someone else's token is the administrator's business.
+        // Someone else's token is nobody's to make (issue 20).
         let r = post_form(
             &s,
             "/console/tokens",
@@ -1751,7 +1754,7 @@ async fn a_staff_member_makes_a_token_that_works_on_the_api_and_revokes_it() {
             r.text()
                 .await
                 .unwrap()
-                .contains("denied: role clerk may not manage staff")
+                .contains("denied: API tokens are only for oneself")
         );
         let (auditor, acsrf) = console_login(&s, "kansa").await;
         let r = post_form(
@@ -2863,6 +2866,250 @@ async fn the_manager_reviews_exception_accesses_and_records_a_contractors_contra
         );
         let (_, html) = get_page(&s, "/console/recipients", &boss).await;
         assert!(!html.contains("contract lacks"), "{html}");
+    })
+    .await;
+}
+
+/// Issue 20 at the console: the administrator invites (a setup link, never a password),
+/// resets, unlocks and enables; the person sets their password at the link and changes it;
+/// messages are in the page's language and name the field's label.
+#[tokio::test]
+async fn the_console_invites_with_a_setup_link_and_everyone_changes_their_own_password() {
+    on_both(|s| async move {
+        let http = plain();
+        let (admin, csrf) = console_login(&s, "admin").await;
+        // A password on the invitation form is refused, in the page's language.
+        let r = post_form(
+            &s,
+            "/console/staff",
+            &admin,
+            &[
+                ("csrf", &csrf),
+                ("login", "tanaka"),
+                ("role", "clerk"),
+                ("password", PW),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("パスワード: 管理者は他人のパスワードを決めません")
+        );
+        assert!(s.m.store().staff("tanaka").await.unwrap().is_none());
+        let r = post_form(
+            &s,
+            "/console/staff",
+            &admin,
+            &[("csrf", &csrf), ("login", "tanaka"), ("role", "clerk")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        let link = html
+            .split("<code>")
+            .nth(1)
+            .and_then(|x| x.split("</code>").next())
+            .unwrap()
+            .to_string();
+        let path = link
+            .split_once("/console/setup/")
+            .map(|(_, t)| format!("/console/setup/{t}"))
+            .unwrap();
+        assert!(html.contains("パスワード未設定"), "{html}");
+
+        // The person opens the link: mismatched entries are named by their label.
+        let r = http
+            .get(s.url(&format!("{path}?lang=en")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = http
+            .post(s.url(&format!("{path}?lang=en")))
+            .form(&[
+                ("password", "tanaka's secret"),
+                ("again", "tanaka's secrex"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("New password (again): the two entries differ")
+        );
+        let r = http
+            .post(s.url(&path))
+            .form(&[
+                ("password", "tanaka's secret"),
+                ("again", "tanaka's secret"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("パスワードを設定しました"));
+        let r = http
+            .post(s.url(&path))
+            .form(&[("password", "another secret"), ("again", "another secret")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("設定用リンク: 不明か、使用済みか、期限切れです")
+        );
+        s.m.login("tanaka", "tanaka's secret", "192.0.2.1")
+            .await
+            .unwrap();
+
+        // Everyone changes their own password; a wrong current one is named by its label.
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let (status, html) = get_page(&s, "/console/password", &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<label for=\"current_password\">"), "{html}");
+        let r = post_form(
+            &s,
+            "/console/password",
+            &clerk,
+            &[
+                ("csrf", &ccsrf),
+                ("current_password", "not my password"),
+                ("new_password", "sato's new secret"),
+                ("again", "sato's new secret"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("現在のパスワード: 違います")
+        );
+        let r = post_form(
+            &s,
+            "/console/password",
+            &clerk,
+            &[
+                ("csrf", &ccsrf),
+                ("current_password", PW),
+                ("new_password", "sato's new secret"),
+                ("again", "sato's new secret"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        s.m.login("sato", "sato's new secret", "192.0.2.1")
+            .await
+            .unwrap();
+
+        // The administrator resets (a new link; the old password stops), unlocks and enables.
+        let r = post_form(
+            &s,
+            "/console/staff/sato/password",
+            &admin,
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("/console/setup/"));
+        assert!(
+            s.m.login("sato", "sato's new secret", "192.0.2.1")
+                .await
+                .is_err()
+        );
+        let r = post_form(&s, "/console/staff/sato/unlock", &admin, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("ロック解除"));
+        let r = post_form(
+            &s,
+            "/console/staff/tanaka/disable",
+            &admin,
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = post_form(
+            &s,
+            "/console/staff/tanaka/enable",
+            &admin,
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("アカウントを有効に戻しました")
+        );
+        // The reset ended sato's sessions; the auditor may do none of it.
+        let (_, html) = get_page(&s, "/console/password", &clerk).await;
+        assert!(
+            !html.contains("current_password"),
+            "sato's session has ended"
+        );
+        let (auditor, acsrf) = console_login(&s, "kansa").await;
+        let r = post_form(
+            &s,
+            "/console/staff/tanaka/unlock",
+            &auditor,
+            &[("csrf", &acsrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("denied: role auditor may not")
+        );
+    })
+    .await;
+}
+
+/// Every failed console sign-in reads the same, in the page's language (issue 20).
+#[tokio::test]
+async fn a_failed_console_sign_in_reads_the_same_for_every_login() {
+    on_both(|s| async move {
+        let http = plain();
+        let mut seen = Vec::new();
+        for login in ["sato", "ghost"] {
+            let r = http.get(s.url("/console/login")).send().await.unwrap();
+            let pre = cookies(&r).join("; ");
+            let token = csrf_of(&r.text().await.unwrap());
+            let r = http
+                .post(s.url("/console/login"))
+                .header(COOKIE, &pre)
+                .form(&[
+                    ("csrf", token.as_str()),
+                    ("login", login),
+                    ("password", "a wrong one!"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            let html = r.text().await.unwrap();
+            let msg = html
+                .split("id=\"login-error\">")
+                .nth(1)
+                .and_then(|x| x.split('<').next())
+                .unwrap()
+                .to_string();
+            seen.push(msg);
+        }
+        assert_eq!(seen[0], "ログイン名またはパスワードが違います");
+        assert_eq!(seen[0], seen[1]);
     })
     .await;
 }

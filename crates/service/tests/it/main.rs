@@ -18,4 +18,5 @@ mod registry;
 mod requests;
 mod retention;
 mod robustness;
+mod signin;
 mod students;
