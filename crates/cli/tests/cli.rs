@@ -409,14 +409,49 @@ fn killed_corrections_recover(data: &Path, url: Option<&str>, id: &str, seed: u3
 /// its disposal record, and the rerun erases the rest (and finishes any erasure whose data key
 /// survived the kill).
 fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) {
-    let sweep = [
-        "--json",
+    // Issue 20: a real sweep runs as of the clock and one destroying more than a tenth needs
+    // --confirm-large: both refusals first, exit 2 naming the flag, nobody erased.
+    let future = [
         "retention",
         "sweep",
         "--as",
         "suzuki",
         "--now",
         "2040-01-01T00:00:00+09:00",
+        "--confirm-large",
+    ];
+    let r = mamori(data, url, &future);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("--now: a real sweep runs as of the clock"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    let before = consistent(data, url, "after the refused sweep");
+    // Everyone registered long ago: their period has passed as of now.
+    age_everyone(data, url);
+    let r = mamori(data, url, &["retention", "sweep", "--as", "suzuki"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("--confirm-large: this sweep would destroy"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        consistent(data, url, "after the unconfirmed sweep").erased,
+        before.erased,
+        "an unconfirmed large sweep erases nobody"
+    );
+    let sweep = [
+        "--json",
+        "retention",
+        "sweep",
+        "--as",
+        "suzuki",
+        "--confirm-large",
     ];
     let mut erased = consistent(data, url, "before the sweep").erased;
     for round in 0..2u32 {
@@ -452,8 +487,6 @@ fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) 
             "sweep",
             "--as",
             "suzuki",
-            "--now",
-            "2040-01-01T00:00:00+09:00",
             "--dry-run",
         ],
     )
@@ -463,6 +496,25 @@ fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) 
         serde_json::json!([]),
         "no erased principal kept its key"
     );
+}
+
+/// Move every principal's registration back to 2020 (a real sweep runs only as of the clock).
+fn age_everyone(data: &Path, url: Option<&str>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cfg = mamori_service::Config {
+            data_dir: data.to_path_buf(),
+            database_url: url.map(str::to_string),
+        };
+        let m = mamori_service::Mamori::open(&cfg).await.unwrap();
+        sqlx::query("UPDATE principals SET created_at = '2020-01-01T00:00:00Z', last_activity_at = '2020-01-01T00:00:00Z'")
+            .execute(m.store().pool())
+            .await
+            .unwrap();
+    });
 }
 
 /// Kill erasure requests while they are fulfilled: the principal is whole or erased, the

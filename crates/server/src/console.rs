@@ -607,7 +607,7 @@ async fn dashboard(
             let when = mamori_calendar::format_jst(at);
             if let Ok(r) = s
                 .mamori
-                .retention_sweep(Some(a), Some(&when), true, &mut |_| {})
+                .retention_sweep(Some(a), Some(&when), true, false, &mut |_| {})
                 .await
             {
                 let n = r.destroyed.len() + r.fields_removed.len();
@@ -1231,9 +1231,10 @@ async fn request_step(
             .await
             .map(|_| None),
         "verify" => m
-            .request_verify(a, &id, field(&f, "method"))
+            .request_verify(a, &id, field(&f, "method"), Some(field(&f, "evidence")))
             .await
-            .map(|_| None),
+            .map(|_| None)
+            .map_err(|e| evidence_in_page_language(&c, e)),
         "refuse" => m
             .request_refuse(a, &id, field(&f, "ground"), field(&f, "reason"), None)
             .await
@@ -1261,6 +1262,22 @@ async fn request_step(
         Ok(Some(html)) => document(html),
         Ok(None) => see_other(&back),
         Err(e) => error_page(&c, &e, &back),
+    }
+}
+
+/// The identity check's evidence refused (issue 20), said in the page's language with the
+/// field's label; other errors pass through.
+fn evidence_in_page_language(c: &Ctx, e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::BadInput(m) if m.starts_with("--evidence:") => {
+            let rest = m.trim_start_matches("--evidence:").trim();
+            ServiceError::BadInput(if c.ja {
+                "確認の根拠: 確認した書類の名前と番号の末尾4桁まで(例: 在留カード 末尾1234)、コードによる確認では本人が入力したコード(英数字4〜16字)を記入してください。番号の全体は記録しません。".into()
+            } else {
+                format!("Evidence: {rest}")
+            })
+        }
+        other => other,
     }
 }
 
@@ -1644,6 +1661,8 @@ struct RetentionPage {
     fields_removed: Vec<(String, String)>,
     held: Vec<(String, String)>,
     purged: i64,
+    /// Why a sweep was refused, in the page's language (naming the form's label).
+    problem: String,
 }
 
 async fn retention(
@@ -1662,6 +1681,7 @@ async fn retention(
         fields_removed: vec![],
         held: vec![],
         purged: 0,
+        problem: String::new(),
     };
     page(StatusCode::OK, &p, set)
 }
@@ -1678,9 +1698,10 @@ async fn retention_run(
         return r;
     }
     let dry_run = field(&f, "mode") != "sweep";
+    let confirm_large = field(&f, "confirm_large") == "yes";
     match s
         .mamori
-        .retention_sweep(Some(&st.actor), None, dry_run, &mut |_| {})
+        .retention_sweep(Some(&st.actor), None, dry_run, confirm_large, &mut |_| {})
         .await
     {
         Ok(r) => {
@@ -1701,8 +1722,40 @@ async fn retention_run(
                     .map(|h| (h.principal_id, h.reason))
                     .collect(),
                 purged: r.provision_records_purged,
+                problem: String::new(),
             };
             page(StatusCode::OK, &p, set)
+        }
+        Err(ServiceError::BadInput(m)) if m.starts_with("--confirm-large:") => {
+            // The guard of seed 000 Art. 8-4 (issue 20): said in the page's language, naming
+            // the checkbox by its label; nothing was destroyed.
+            let n = m
+                .split_whitespace()
+                .skip_while(|w| *w != "destroy")
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
+            let problem = if c.ja {
+                format!(
+                    "この廃棄では{n}人(全本人の1割超)が消去されるため、実行しませんでした。試行で対象を確かめ、「全本人の1割を超える消去も実行する」に印を付けてもう一度実行してください。"
+                )
+            } else {
+                format!(
+                    "This sweep would erase {n} principals, more than a tenth of all, so nothing was done: check them with a dry run, tick \"Go ahead even if more than a tenth of all principals are erased\" and sweep again."
+                )
+            };
+            let p = RetentionPage {
+                c,
+                ran: false,
+                dry_run: false,
+                examined: 0,
+                destroyed: vec![],
+                fields_removed: vec![],
+                held: vec![],
+                purged: 0,
+                problem,
+            };
+            page(StatusCode::UNPROCESSABLE_ENTITY, &p, set)
         }
         Err(e) => error_page(&c, &e, "/console/retention"),
     }

@@ -218,6 +218,10 @@ pub fn parse_exception(basis: Option<&str>, reason: Option<&str>) -> Result<Opti
             let kind: ExceptionKind = b
                 .parse()
                 .map_err(|e| ServiceError::BadInput(format!("--basis: {e}")))?;
+            if let Some(r) = r {
+                mamori_domain::access::check_exception_reason(r)
+                    .map_err(|e| ServiceError::BadInput(format!("--reason: {e}")))?;
+            }
             Ok(Some(Exception {
                 kind,
                 reason: r.unwrap_or("").to_string(),
@@ -261,10 +265,11 @@ impl Mamori {
         Ok(Channel { purposes, ..old })
     }
 
-    /// A short keyed fingerprint of a value: shows on the log that a value changed, and lets
-    /// an investigator holding a candidate value check it, without revealing the value.
-    fn value_fingerprint(&self, value: &[u8]) -> String {
-        let fp = self.store.keys().fingerprint(value);
+    /// A short fingerprint of a value keyed with the principal's own data key: shows on the log
+    /// that a value changed, without revealing it; destroyed with the key at erasure, and
+    /// different for the same value on another principal (issue 20).
+    fn value_fingerprint(dk: &mamori_store::Key32, category: &str, value: &[u8]) -> String {
+        let fp = mamori_store::crypto::principal_fingerprint(dk, category, value);
         hex::encode(fp.get(..8).unwrap_or(&[]))
     }
 
@@ -700,7 +705,10 @@ impl Mamori {
             if let Some(f) = old.iter().find(|f| &f.category == cat)
                 && let Ok(plain) = open_with(&dk, &f.ciphertext, &field_aad(id, &f.record_id, cat))
             {
-                before.insert(cat.clone(), self.value_fingerprint(&plain).into());
+                before.insert(
+                    cat.clone(),
+                    Self::value_fingerprint(&dk, cat, &plain).into(),
+                );
             }
         }
         let at = mamori_store::now_string();
@@ -709,7 +717,7 @@ impl Mamori {
         for (cat, v) in &checked {
             after.insert(
                 cat.clone(),
-                self.value_fingerprint(v.value.as_bytes()).into(),
+                Self::value_fingerprint(&dk, cat, v.value.as_bytes()).into(),
             );
         }
         let categories: Vec<String> = sealed.iter().map(|f| f.category.clone()).collect();

@@ -39,7 +39,7 @@ pub use audit::{AuditDraft, AuditEntry, Tamper, VerifyReport};
 pub use crypto::{Key32, Keys, Wrapped};
 pub use db::{Backend, Location, Stmt, Val};
 pub use provision::{ProvisionRow, ReviewRow};
-pub use requests::{DisposalRow, NewRequest, RequestRow};
+pub use requests::{DisposalRow, LinkedRecords, NewRequest, RequestRow, StubbedText};
 
 use crypto::AuditSigner;
 use writer::WriterHandle;

@@ -6,8 +6,10 @@
     clippy::panic
 )]
 
+mod alone;
 mod common;
 mod complaints;
+mod erasure;
 mod governance;
 mod incidents;
 mod provision;
