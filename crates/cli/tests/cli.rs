@@ -551,6 +551,8 @@ fn killed_erasures_recover(data: &Path, url: Option<&str>, ids: &[String], seed:
                 "sato",
                 "--method",
                 "in_person_residence_card",
+                "--evidence",
+                "residence card, ends 1234",
             ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
@@ -1991,6 +1993,8 @@ fn no_value_password_or_token_is_in_the_logs_the_data_folder_or_the_backups() {
             "sato",
             "--method",
             "in_person_residence_card",
+            "--evidence",
+            "residence card, ends 1234",
         ],
         &mut logs,
     ));

@@ -146,7 +146,7 @@ impl Mamori {
         };
         rules::may_sweep_at(now, clock, dry_run).map_err(|_| {
             ServiceError::BadInput(format!(
-                "--now: a real sweep runs as of the clock ({}), never a later time: look ahead with --dry-run",
+                "--now: a real sweep runs as of the clock ({}), never a later time: look ahead with a dry run",
                 mamori_calendar::format_jst(clock)
             ))
         })?;
@@ -198,7 +198,7 @@ impl Mamori {
             let destroy = (to_erase.len() + keyless.len()) as u64;
             rules::may_destroy(destroy, report.examined, confirm_large).map_err(|_| {
                 ServiceError::BadInput(format!(
-                    "--confirm-large: this sweep would destroy {destroy} of {} principals, more than a tenth: check the list with --dry-run, then run it again with --confirm-large",
+                    "--confirm-large: this sweep would destroy {destroy} of {} principals, more than a tenth: check the list with a dry run, then confirm the sweep",
                     report.examined
                 ))
             })?;

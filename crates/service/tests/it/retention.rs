@@ -145,7 +145,7 @@ async fn a_real_sweep_in_the_future_is_refused_naming_now_and_destroys_nothing()
                 m.starts_with("--now: a real sweep runs as of the clock"),
                 "{m}"
             );
-            assert!(m.ends_with("look ahead with --dry-run"), "{m}");
+            assert!(m.ends_with("look ahead with a dry run"), "{m}");
         }
         assert_eq!(
             e.m.status().await.unwrap()["audit_entries"],
@@ -190,7 +190,7 @@ async fn a_sweep_destroying_more_than_a_tenth_needs_confirmation_and_refused_cha
         );
         assert_eq!(
             m,
-            "--confirm-large: this sweep would destroy 2 of 9 principals, more than a tenth: check the list with --dry-run, then run it again with --confirm-large"
+            "--confirm-large: this sweep would destroy 2 of 9 principals, more than a tenth: check the list with a dry run, then confirm the sweep"
         );
         assert_eq!(principals(&e).await, 9);
         assert_eq!(e.m.disposals(&manager, None).await.unwrap().len(), 1);
