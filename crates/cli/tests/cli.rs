@@ -663,6 +663,119 @@ fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
     }
 }
 
+/// Issue 20 on the command line: `request verify` records its evidence (exit 2 naming
+/// --evidence when it is missing or holds a whole document number, nothing changed), and a real
+/// `retention sweep` refuses a --now later than the clock (exit 2 naming --now).
+#[test]
+fn verify_needs_evidence_and_a_real_sweep_refuses_the_future_exiting_2_naming_the_flag() {
+    let (_d, data) = init("chiba-ia", None);
+    let add = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+            "name=Maria Santos",
+            "email=maria@example.com",
+        ],
+    );
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let id = add.json()["id"].as_str().unwrap().to_string();
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "request",
+            "open",
+            "--as",
+            "sato",
+            "--principal",
+            &id,
+            "--kind",
+            "disclosure",
+            "--received-at",
+            "2026-12-01T10:00:00+09:00",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "request",
+            "verify",
+            rid.as_str(),
+            "--as",
+            "sato",
+            "--method",
+            "in_person_id_document",
+        ];
+        a.extend_from_slice(extra);
+        mamori(&data, None, &a)
+    };
+    for (extra, expected) in [
+        (&[][..], "--evidence: is empty: name the document you saw"),
+        (
+            &["--evidence", "passport TK1234567"][..],
+            "--evidence: holds a whole document number",
+        ),
+    ] {
+        let r = verify(extra);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.starts_with(expected), "{}", r.stderr);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+        assert!(!r.stderr.contains("1234567"), "{}", r.stderr);
+    }
+    let list = mamori(&data, None, &["--json", "request", "list", "--as", "sato"]).json();
+    assert_eq!(list[0]["status"], "open", "nothing changed");
+    let r = verify(&["--evidence", "passport, ends 4567"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "retention",
+            "sweep",
+            "--as",
+            "suzuki",
+            "--now",
+            "2040-01-01T00:00:00+09:00",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("--now: a real sweep runs as of the clock"),
+        "{}",
+        r.stderr
+    );
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "retention",
+            "sweep",
+            "--as",
+            "suzuki",
+            "--now",
+            "2040-01-01T00:00:00+09:00",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["destroyed"],
+        serde_json::json!([]),
+        "held back by the open request"
+    );
+}
+
 #[test]
 fn a_master_key_file_readable_by_others_is_refused() {
     use std::os::unix::fs::PermissionsExt;
