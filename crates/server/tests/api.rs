@@ -1160,7 +1160,7 @@ async fn students_over_http(url: Option<String>) {
         .post(
             &format!("/api/v1/principals/{pid2}/consents"),
             t,
-            json!({"purpose": "alumni_contact"}),
+            json!({"purpose": "alumni_contact", "evidence": "form 2026-9"}),
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());

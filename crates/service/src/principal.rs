@@ -355,6 +355,9 @@ impl Mamori {
         check_evidence(new.evidence.as_deref())?;
         let checked = check_fields(&policy, channel, &new.fields)?;
         let special = check_special_care(&policy, &checked, new.special_care_consent)?;
+        if !new.consents.is_empty() || !special.is_empty() {
+            require_evidence(new.evidence.as_deref())?;
+        }
 
         let id = new_principal_id();
         let (dk, wrapped) = self.store.keys().new_data_key(&id)?;
@@ -691,12 +694,13 @@ impl Mamori {
             ))
         })?;
         let checked = check_fields(&policy, channel, fields)?;
-        let has_consent = self.store.consents(id).await?.iter().any(|c| {
-            c.withdrawn_at.is_none()
-                && c.evidence
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("special-care"))
-        });
+        // APPI 20(2): the consent on record is a structured fact, never read from a text.
+        let has_consent = self
+            .store
+            .consents(id)
+            .await?
+            .iter()
+            .any(|c| c.withdrawn_at.is_none() && c.special_care);
         check_special_care(&policy, &checked, has_consent)?;
         let dk = self.store.data_key(id).await?;
         let old = self.store.fields(id).await?;
@@ -784,6 +788,18 @@ pub(crate) fn check_evidence(e: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// A consent is recorded only with a reference to where it is evidenced (issue 20; APPI 17(2),
+/// 18(1), 20(2), 27(1); seed 003 Art. 9(1)): the signed form, the letter, the e-mail kept.
+pub(crate) fn require_evidence(e: Option<&str>) -> Result<&str> {
+    check_evidence(e)?;
+    match e.map(str::trim) {
+        Some(t) if !t.is_empty() => Ok(t),
+        _ => Err(ServiceError::BadInput(
+            "--evidence: is empty: a consent is recorded with where it is kept (e.g. form 2026-041)".into(),
+        )),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn consent_stmts(
     id: &str,
@@ -808,21 +824,23 @@ pub(crate) fn consent_stmts(
                 version,
                 by,
                 at,
+                false,
             )
         })
         .collect();
     if !special.is_empty() {
-        let ev = format!("special-care acquisition: {}", special.join(","));
+        // APPI 20(2): a structured fact (special_care), with the same document reference.
         out.push(Store::insert_consent(
             &random_hex(8),
             id,
             None,
             None,
             channel,
-            Some(&ev),
+            evidence,
             version,
             by,
             at,
+            true,
         ));
     }
     out

@@ -2517,7 +2517,7 @@ async fn a_clerk_opens_a_student_records_payments_and_a_refund_that_matches_refu
                 None,
             )
             .unwrap(),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await

@@ -278,3 +278,94 @@ async fn a_token_statutory_exception_reason_is_refused_and_nothing_is_read() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_consent_needs_its_evidence_and_special_care_consent_is_a_fact_not_a_text() {
+    on_both("chiba-ia", |e| async move {
+        use mamori_service::principal::NewPrincipal;
+        use mamori_service::provision::ConsentTarget;
+        let clerk = actor(&e, "clerk").await;
+        let pid = add_volunteer(&e).await;
+        for evidence in [None, Some("  ")] {
+            let m = bad_input(
+                e.m.consent_give(
+                    &clerk,
+                    &pid,
+                    &ConsentTarget::Purpose("inquiry_response".into()),
+                    evidence,
+                    false,
+                )
+                .await,
+            );
+            assert_eq!(
+                m,
+                "--evidence: is empty: a consent is recorded with where it is kept (e.g. form 2026-041)"
+            );
+        }
+        assert!(e.m.consents_list(&clerk, &pid).await.unwrap().is_empty());
+        let before = principals(&e).await;
+        for new in [
+            NewPrincipal {
+                channel: "volunteer".into(),
+                fields: fields(&[("name", "Nguyen Van An")]),
+                consents: vec!["inquiry_response".into()],
+                ..Default::default()
+            },
+            NewPrincipal {
+                channel: "volunteer".into(),
+                fields: fields(&[("name", "佐藤 花子"), ("health", "喘息があります")]),
+                special_care_consent: true,
+                ..Default::default()
+            },
+        ] {
+            let m = bad_input(e.m.principal_add(&clerk, new).await);
+            assert!(m.starts_with("--evidence: is empty"), "{m}");
+        }
+        assert_eq!(principals(&e).await, before, "nobody registered");
+
+        // The attack: a purpose consent whose evidence text begins "special-care" let a
+        // correction add health data. Now only the structured fact counts (APPI 20(2)).
+        e.m.consent_give(
+            &clerk,
+            &pid,
+            &ConsentTarget::Purpose("inquiry_response".into()),
+            Some("special-care acquisition: health"),
+            false,
+        )
+        .await
+        .unwrap();
+        let manager = actor(&e, "manager").await;
+        let m = bad_input(
+            e.m.principal_correct(&manager, &pid, &fields(&[("health", "持病あり")]))
+                .await,
+        );
+        assert!(
+            m.starts_with("health: special-care-required information may be acquired only with the principal's consent (APPI 20(2))"),
+            "{m}"
+        );
+        // Registered with the consent and its evidence: the fact is on record, and a correction
+        // of the special-care field is allowed.
+        let with =
+            e.m.principal_add(
+                &clerk,
+                NewPrincipal {
+                    channel: "volunteer".into(),
+                    fields: fields(&[("name", "佐藤 花子"), ("health", "喘息があります")]),
+                    special_care_consent: true,
+                    evidence: Some("form 2026-077".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let consents = e.m.store().consents(&with).await.unwrap();
+        assert_eq!(consents.len(), 1);
+        assert!(consents[0].special_care);
+        assert_eq!(consents[0].evidence.as_deref(), Some("form 2026-077"));
+        e.m.principal_correct(&manager, &with, &fields(&[("health", "喘息(軽度)")]))
+            .await
+            .unwrap();
+    })
+    .await;
+}

@@ -113,7 +113,7 @@ async fn a_disclosure_package_holds_every_value_purpose_recipient_and_provision_
             &clerk,
             &pid,
             &ConsentTarget::Recipient("selecttype".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
@@ -250,7 +250,7 @@ async fn correction_suspension_and_provision_stop_take_effect() {
             &clerk,
             &pid,
             &ConsentTarget::Recipient("selecttype".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await

@@ -261,7 +261,7 @@ async fn provision_records_are_purged_after_their_keeping_period() {
             &clerk,
             &pid,
             &ConsentTarget::Recipient("selecttype".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
