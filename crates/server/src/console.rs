@@ -832,6 +832,17 @@ async fn principal_register(
     };
     match s.mamori.principal_add(&st.actor, new).await {
         Ok(added) => see_other(&format!("/console/principals/{}", added.id)),
+        // Issue 20: a consent needs its evidence; said in the page's language with the label.
+        Err(ServiceError::BadInput(m)) if m.starts_with("--evidence: is empty") => {
+            let e = ServiceError::BadInput(
+                c.t(
+                    "同意の記録の所在: 同意を記録するときは、同意書など同意の記録がどこにあるかを書いてください(例: 申込書 2026-041)。何も登録していません。",
+                    "Where the consent is kept: a consent is recorded with where the signed consent is kept (e.g. form 2026-041); nothing was registered.",
+                )
+                .to_string(),
+            );
+            error_page(&c, &e, &back)
+        }
         Err(e) => error_page(&c, &e, &back),
     }
 }

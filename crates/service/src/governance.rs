@@ -968,6 +968,9 @@ impl Mamori {
             .exception_reviews(true)
             .await?
             .iter()
+            // Accesses only: answered requests wait in the same review (issue 20) but are not
+            // exception accesses.
+            .filter(|r| r.request_id.is_none())
             .map(|r| serde_json::json!({"id": r.id, "kind": r.kind, "at": r.at, "staff": r.staff}))
             .collect();
         items.push(Check::new(

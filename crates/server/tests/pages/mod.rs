@@ -963,6 +963,12 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
         .click()
         .await
         .unwrap();
+    c.find(Locator::Id("evidence"))
+        .await
+        .unwrap()
+        .send_keys("form 2026-17")
+        .await
+        .unwrap();
     c.find(Locator::Id("give-consent"))
         .await
         .unwrap()
@@ -1402,6 +1408,23 @@ async fn consent_is_given_and_withdrawn_on_the_principal_page() {
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].recipient.as_deref(), Some("selecttype"));
 
+        // Without its evidence a consent is not recorded: said in the page's language with the
+        // field's label (issue 20).
+        let r = post_form(
+            &s,
+            &action,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("op", "give"),
+                ("target", "purpose:inquiry_response"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("同意の記録の所在: 同意書など"), "{html}");
+        assert_eq!(s.m.consents_list(&clerk_actor, &id).await.unwrap().len(), 1);
         // An unknown purpose names the field.
         let r = post_form(
             &s,
