@@ -111,7 +111,7 @@ async fn the_texts_of_complaints_requests_and_incidents_linked_to_an_erased_prin
             "description": "山田太郎さん宛の封筒を別人に送付した",
         });
         let inc = e.m.incident_open(&clerk, &facts, None).await.unwrap();
-        e.m.incident_affected(&manager, &inc.id, &[pid.clone()], &[], None)
+        e.m.incident_affected(&manager, &inc.id, std::slice::from_ref(&pid), &[], None)
             .await
             .unwrap();
         e.m.incident_record(
