@@ -369,3 +369,47 @@ async fn a_consent_needs_its_evidence_and_special_care_consent_is_a_fact_not_a_t
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_import_with_consents_needs_where_they_are_kept() {
+    on_both("chiba-ia", |e| async move {
+        let clerk = actor(&e, "clerk").await;
+        let csv = "name,email\nNguyen Van An,an@example.com\n";
+        let consents = vec!["inquiry_response".to_string()];
+        let m = bad_input(
+            e.m.import_csv(
+                &clerk,
+                "volunteer",
+                csv.as_bytes(),
+                &consents,
+                false,
+                None,
+                &mut |_| {},
+            )
+            .await,
+        );
+        assert!(m.starts_with("--evidence: is empty"), "{m}");
+        assert_eq!(principals(&e).await, 0, "nothing imported");
+        let r =
+            e.m.import_csv(
+                &clerk,
+                "volunteer",
+                csv.as_bytes(),
+                &consents,
+                false,
+                Some("application forms 2026-04, cabinet 3"),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.added, 1);
+        let id = &r.ids[0];
+        let c = e.m.store().consents(id).await.unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c[0].evidence.as_deref(),
+            Some("application forms 2026-04, cabinet 3")
+        );
+    })
+    .await;
+}
