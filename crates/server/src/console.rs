@@ -1014,7 +1014,7 @@ async fn principal_reveal(
     let exception = match parse_exception(opt(&f, "basis").as_deref(), opt(&f, "reason").as_deref())
     {
         Ok(e) => e,
-        Err(e) => return error_page(&c, &e, &back),
+        Err(e) => return error_page(&c, &reason_in_page_language(&c, e, "理由", "Reason"), &back),
     };
     match s
         .mamori
@@ -1273,6 +1273,32 @@ async fn request_step(
         Ok(Some(html)) => document(html),
         Ok(None) => see_other(&back),
         Err(e) => error_page(&c, &e, &back),
+    }
+}
+
+/// A statutory exception's token reason refused (issue 20), said in the page's language with
+/// the form's label for the field; other errors pass through.
+fn reason_in_page_language(
+    c: &Ctx,
+    e: ServiceError,
+    label_ja: &str,
+    label_en: &str,
+) -> ServiceError {
+    match e {
+        ServiceError::BadInput(m) if m.starts_with("--reason: too short") => {
+            ServiceError::BadInput(if c.ja {
+                format!(
+                    "{label_ja}: 短すぎて確認できません。根拠となる法令や照会を{}文字以上で書いてください(例: 捜査関係事項照会書 第123号)。",
+                    mamori_service::principal::MIN_EXCEPTION_REASON_CHARS
+                )
+            } else {
+                format!(
+                    "{label_en}: too short to review: write at least {} characters saying which law or which request it rests on (e.g. court order 2026-55).",
+                    mamori_service::principal::MIN_EXCEPTION_REASON_CHARS
+                )
+            })
+        }
+        other => other,
     }
 }
 
@@ -1637,7 +1663,10 @@ async fn provide(
         opt(&f, "reason").as_deref(),
     ) {
         Ok(e) => e,
-        Err(e) => return error_page(&c, &e, "/console/provision"),
+        Err(e) => {
+            let e = reason_in_page_language(&c, e, "例外の理由", "Reason for an exception");
+            return error_page(&c, &e, "/console/provision");
+        }
     };
     let req = ProvideRequest {
         principal_id: field(&f, "principal").into(),

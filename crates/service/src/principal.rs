@@ -208,6 +208,10 @@ pub struct Exception {
     pub reason: String,
 }
 
+/// The shortest statutory-exception reason accepted (`mamori_domain::access`), for the edges'
+/// messages.
+pub const MIN_EXCEPTION_REASON_CHARS: usize = mamori_domain::access::MIN_EXCEPTION_REASON_CHARS;
+
 pub fn parse_exception(basis: Option<&str>, reason: Option<&str>) -> Result<Option<Exception>> {
     match (basis, reason) {
         (None, None) => Ok(None),

@@ -3001,3 +3001,41 @@ async fn the_console_verifies_on_evidence_and_guards_a_large_sweep_in_the_pages_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_token_exception_reason_is_refused_in_the_pages_language_and_nothing_is_read() {
+    on_both(|s| async move {
+        let id = add_principal(&s.m).await;
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let before = s.m.status().await.unwrap()["audit_entries"].clone();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("purpose", "inquiry_response"),
+            ("basis", "law"),
+            ("reason", "x"),
+        ];
+        let path = format!("/console/principals/{id}/reveal");
+        let r = post_form(&s, &path, &clerk, &form).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("理由: 短すぎて確認できません。根拠となる法令や照会を8文字以上で"),
+            "{html}"
+        );
+        assert!(!html.contains("Le Thi Hoa"), "{html}");
+        let r = post_form(&s, &format!("{path}?lang=en"), &clerk, &form).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Reason: too short to review: write at least 8 characters"),
+            "{html}"
+        );
+        assert_eq!(
+            s.m.status().await.unwrap()["audit_entries"],
+            before,
+            "nothing read, nothing logged"
+        );
+        assert_eq!(s.m.status().await.unwrap()["pending_exception_reviews"], 0);
+    })
+    .await;
+}
