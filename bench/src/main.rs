@@ -180,7 +180,15 @@ async fn main() -> Result<()> {
     }
     let t = Instant::now();
     let report = m
-        .import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, &mut |_| {})
+        .import_csv(
+            &clerk,
+            "volunteer",
+            csv.as_bytes(),
+            &[],
+            false,
+            None,
+            &mut |_| {},
+        )
         .await?;
     let mamori_import = t.elapsed();
     anyhow::ensure!(
@@ -436,7 +444,8 @@ async fn main() -> Result<()> {
                 },
             )
             .await?;
-        m.request_verify(&clerk, &o.id, "email_code").await?;
+        m.request_verify(&clerk, &o.id, "email_code", Some("K7Q2X9"))
+            .await?;
         let t = Instant::now();
         m.request_fulfil(&clerk, &o.id, &[], None).await?;
         disclose.push(ms(t.elapsed()));

@@ -665,14 +665,30 @@ async fn review(m: &Mamori, cmd: ReviewCmd) -> Result<Out, ServiceError> {
             let t = list
                 .iter()
                 .map(|r| {
+                    // What the entry rests on (issue 20): an exception's reason, a request's
+                    // identity check and evidence, or the staff account concerned.
+                    let basis = match (&r.request_id, &r.account) {
+                        (Some(req), _) => format!(
+                            "{req} {} {} (verified by {})",
+                            r.verify_method.as_deref().unwrap_or("-"),
+                            r.evidence.as_deref().unwrap_or("(no evidence)"),
+                            r.verified_by.as_deref().unwrap_or("-")
+                        ),
+                        (None, Some(acc)) => format!("account {acc}"),
+                        (None, None) => r.reason.as_deref().unwrap_or("(erased)").to_string(),
+                    };
                     format!(
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         r.id,
                         r.at,
-                        r.principal_id,
+                        if r.principal_id.is_empty() {
+                            "-"
+                        } else {
+                            &r.principal_id
+                        },
                         r.staff,
                         r.kind,
-                        r.reason.as_deref().unwrap_or("(erased)")
+                        basis
                     )
                 })
                 .collect::<Vec<_>>()

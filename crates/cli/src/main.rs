@@ -94,6 +94,10 @@ enum Command {
         consents: Vec<String>,
         #[arg(long)]
         special_care_consent: bool,
+        /// Where the consents are kept (the forms behind the file); needed with --consent or
+        /// --special-care-consent. Never a personal value.
+        #[arg(long)]
+        evidence: Option<String>,
     },
     /// The tamper-evident audit log: verify the chain, read entries (never values).
     #[command(subcommand)]
@@ -780,6 +784,7 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
             channel,
             consents,
             special_care_consent,
+            evidence,
         } => {
             let m = Mamori::open(&cfg).await?;
             let actor = m.actor(&who.login).await?;
@@ -810,6 +815,7 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                     &bytes,
                     &consents,
                     special_care_consent,
+                    evidence.as_deref(),
                     &mut progress,
                 )
                 .await?;

@@ -52,6 +52,10 @@ pub enum RequestCmd {
         who: AsLogin,
         #[arg(long)]
         method: String,
+        /// What the check rests on: the document seen and at most the last four digits of its
+        /// number (e.g. "residence card, ends 1234"), or the code the principal entered.
+        #[arg(long)]
+        evidence: Option<String>,
     },
     /// Answer the request (after verification); a correction takes CATEGORY=VALUE…
     Fulfil {
@@ -144,9 +148,16 @@ pub async fn run(m: &Mamori, cmd: RequestCmd) -> Result<Out, ServiceError> {
             let text = format!("{id} linked to {principal}.");
             Ok(Out::Both(json(&r), text))
         }
-        RequestCmd::Verify { id, who, method } => {
+        RequestCmd::Verify {
+            id,
+            who,
+            method,
+            evidence,
+        } => {
             let actor = m.actor(&who.login).await?;
-            let r = m.request_verify(&actor, &id, &method).await?;
+            let r = m
+                .request_verify(&actor, &id, &method, evidence.as_deref())
+                .await?;
             let text = format!(
                 "{id}: identity verified ({method}); answer by {}.",
                 r.answer_by

@@ -15,11 +15,16 @@ pub enum RetentionCmd {
     Sweep {
         #[command(flatten)]
         who: AsLogin,
-        /// Sweep as of this time (RFC 3339; default now).
+        /// Sweep as of this time (RFC 3339; default now). A real sweep takes no time later than
+        /// the clock; only --dry-run looks ahead.
         #[arg(long)]
         now: Option<String>,
         #[arg(long)]
         dry_run: bool,
+        /// Go ahead although the sweep destroys more than a tenth of all principals (check the
+        /// list with --dry-run first).
+        #[arg(long)]
+        confirm_large: bool,
     },
 }
 
@@ -42,7 +47,12 @@ pub enum KeysCmd {
 
 pub async fn retention(m: &Mamori, cmd: RetentionCmd, quiet: bool) -> Result<Out, ServiceError> {
     match cmd {
-        RetentionCmd::Sweep { who, now, dry_run } => {
+        RetentionCmd::Sweep {
+            who,
+            now,
+            dry_run,
+            confirm_large,
+        } => {
             let actor = m.actor(&who.login).await?;
             let bar = if quiet || !std::io::stderr().is_terminal() {
                 indicatif::ProgressBar::hidden()
@@ -58,7 +68,13 @@ pub async fn retention(m: &Mamori, cmd: RetentionCmd, quiet: bool) -> Result<Out
             let b2 = bar.clone();
             let mut progress = move |n: u64| b2.set_position(n);
             let r = m
-                .retention_sweep(Some(&actor), now.as_deref(), dry_run, &mut progress)
+                .retention_sweep(
+                    Some(&actor),
+                    now.as_deref(),
+                    dry_run,
+                    confirm_large,
+                    &mut progress,
+                )
                 .await?;
             bar.finish_and_clear();
             let verb = if dry_run {

@@ -413,14 +413,49 @@ fn killed_corrections_recover(data: &Path, url: Option<&str>, id: &str, seed: u3
 /// its disposal record, and the rerun erases the rest (and finishes any erasure whose data key
 /// survived the kill).
 fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) {
-    let sweep = [
-        "--json",
+    // Issue 20: a real sweep runs as of the clock and one destroying more than a tenth needs
+    // --confirm-large: both refusals first, exit 2 naming the flag, nobody erased.
+    let future = [
         "retention",
         "sweep",
         "--as",
         "suzuki",
         "--now",
         "2040-01-01T00:00:00+09:00",
+        "--confirm-large",
+    ];
+    let r = mamori(data, url, &future);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("--now: a real sweep runs as of the clock"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    let before = consistent(data, url, "after the refused sweep");
+    // Everyone registered long ago: their period has passed as of now.
+    age_everyone(data, url);
+    let r = mamori(data, url, &["retention", "sweep", "--as", "suzuki"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("--confirm-large: this sweep would destroy"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        consistent(data, url, "after the unconfirmed sweep").erased,
+        before.erased,
+        "an unconfirmed large sweep erases nobody"
+    );
+    let sweep = [
+        "--json",
+        "retention",
+        "sweep",
+        "--as",
+        "suzuki",
+        "--confirm-large",
     ];
     let mut erased = consistent(data, url, "before the sweep").erased;
     for round in 0..2u32 {
@@ -456,8 +491,6 @@ fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) 
             "sweep",
             "--as",
             "suzuki",
-            "--now",
-            "2040-01-01T00:00:00+09:00",
             "--dry-run",
         ],
     )
@@ -467,6 +500,25 @@ fn killed_sweep_recovers(data: &Path, url: Option<&str>, total: i64, seed: u32) 
         serde_json::json!([]),
         "no erased principal kept its key"
     );
+}
+
+/// Move every principal's registration back to 2020 (a real sweep runs only as of the clock).
+fn age_everyone(data: &Path, url: Option<&str>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cfg = mamori_service::Config {
+            data_dir: data.to_path_buf(),
+            database_url: url.map(str::to_string),
+        };
+        let m = mamori_service::Mamori::open(&cfg).await.unwrap();
+        sqlx::query("UPDATE principals SET created_at = '2020-01-01T00:00:00Z', last_activity_at = '2020-01-01T00:00:00Z'")
+            .execute(m.store().pool())
+            .await
+            .unwrap();
+    });
 }
 
 /// Kill erasure requests while they are fulfilled: the principal is whole or erased, the
@@ -503,6 +555,8 @@ fn killed_erasures_recover(data: &Path, url: Option<&str>, ids: &[String], seed:
                 "sato",
                 "--method",
                 "in_person_residence_card",
+                "--evidence",
+                "residence card, ends 1234",
             ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
@@ -611,6 +665,119 @@ fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
     if let Some(url) = fresh_postgres() {
         killed_import_recovers(Some(&url));
     }
+}
+
+/// Issue 20 on the command line: `request verify` records its evidence (exit 2 naming
+/// --evidence when it is missing or holds a whole document number, nothing changed), and a real
+/// `retention sweep` refuses a --now later than the clock (exit 2 naming --now).
+#[test]
+fn verify_needs_evidence_and_a_real_sweep_refuses_the_future_exiting_2_naming_the_flag() {
+    let (_d, data) = init("chiba-ia", None);
+    let add = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+            "name=Maria Santos",
+            "email=maria@example.com",
+        ],
+    );
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let id = add.json()["id"].as_str().unwrap().to_string();
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "request",
+            "open",
+            "--as",
+            "sato",
+            "--principal",
+            &id,
+            "--kind",
+            "disclosure",
+            "--received-at",
+            "2026-12-01T10:00:00+09:00",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "request",
+            "verify",
+            rid.as_str(),
+            "--as",
+            "sato",
+            "--method",
+            "in_person_id_document",
+        ];
+        a.extend_from_slice(extra);
+        mamori(&data, None, &a)
+    };
+    for (extra, expected) in [
+        (&[][..], "--evidence: is empty: name the document you saw"),
+        (
+            &["--evidence", "passport TK1234567"][..],
+            "--evidence: holds a whole document number",
+        ),
+    ] {
+        let r = verify(extra);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.starts_with(expected), "{}", r.stderr);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+        assert!(!r.stderr.contains("1234567"), "{}", r.stderr);
+    }
+    let list = mamori(&data, None, &["--json", "request", "list", "--as", "sato"]).json();
+    assert_eq!(list[0]["status"], "open", "nothing changed");
+    let r = verify(&["--evidence", "passport, ends 4567"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "retention",
+            "sweep",
+            "--as",
+            "suzuki",
+            "--now",
+            "2040-01-01T00:00:00+09:00",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("--now: a real sweep runs as of the clock"),
+        "{}",
+        r.stderr
+    );
+    let r = mamori(
+        &data,
+        None,
+        &[
+            "--json",
+            "retention",
+            "sweep",
+            "--as",
+            "suzuki",
+            "--now",
+            "2040-01-01T00:00:00+09:00",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["destroyed"],
+        serde_json::json!([]),
+        "held back by the open request"
+    );
 }
 
 #[test]
@@ -2023,6 +2190,8 @@ fn no_value_password_or_token_is_in_the_logs_the_data_folder_or_the_backups() {
             "sato",
             "--method",
             "in_person_residence_card",
+            "--evidence",
+            "residence card, ends 1234",
         ],
         &mut logs,
     ));

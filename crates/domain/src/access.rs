@@ -10,6 +10,10 @@
 //!   seed 000 Art. 7): allowed, and flagged for the manager's review.
 //!
 //! A suspension yields only to a statutory exception (APPI 35 does not override 18(3)).
+//!
+//! The written reason is what the manager reviews (seed 003 Art. 9(3)): it must say which law or
+//! which request the use rests on, so a token reason ("x", "........") is refused at the edge
+//! ([`check_exception_reason`], issue 20).
 
 use std::fmt;
 
@@ -158,6 +162,29 @@ pub struct AccessFacts<'a> {
     pub exception: Option<(ExceptionKind, &'a str)>,
 }
 
+/// The shortest written reason for a statutory exception, in characters.
+pub const MIN_EXCEPTION_REASON_CHARS: usize = 8;
+
+/// Whether a statutory exception's written reason can be reviewed (APPI 18(3); seed 003 Art.
+/// 9(3)): at least [`MIN_EXCEPTION_REASON_CHARS`] characters, not one character repeated. An
+/// empty reason is the decision's to deny ([`DenyReason::ExceptionWithoutReason`]). The
+/// message never repeats the reason.
+pub fn check_exception_reason(reason: &str) -> Result<(), String> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Ok(());
+    }
+    let mut distinct: Vec<char> = r.chars().filter(|c| !c.is_whitespace()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if r.chars().count() < MIN_EXCEPTION_REASON_CHARS || distinct.len() < 3 {
+        return Err(format!(
+            "too short to review: write at least {MIN_EXCEPTION_REASON_CHARS} characters saying which law or which request it rests on (e.g. 捜査関係事項照会書 第123号) (APPI 18(3); seed 003 Art. 9(3))"
+        ));
+    }
+    Ok(())
+}
+
 /// The access decision (see the module comment for the rule).
 pub fn decide(f: &AccessFacts<'_>) -> Decision {
     if let Err(reason) = may(f.role, f.action) {
@@ -289,6 +316,24 @@ mod tests {
                 basis: Basis::Exception(ExceptionKind::PublicAgency),
                 review: true
             }
+        );
+    }
+
+    #[test]
+    fn a_token_statutory_exception_reason_is_refused_and_a_real_one_accepted() {
+        for token in ["x", "照会", "aaaaaaaaaaaa", "a a a a a a"] {
+            let m = check_exception_reason(token).unwrap_err();
+            assert!(
+                m.starts_with("too short to review: write at least 8"),
+                "{token}: {m}"
+            );
+        }
+        assert_eq!(check_exception_reason("捜査関係事項照会書 第123号"), Ok(()));
+        assert_eq!(check_exception_reason("court order 2026-55"), Ok(()));
+        assert_eq!(
+            check_exception_reason(""),
+            Ok(()),
+            "the decision denies an empty one"
         );
     }
 

@@ -9,7 +9,9 @@
 //!   minutes, which may name people. The auditor (Art. 4(2), 5(3)) runs governance too but never
 //!   reads values: [`may_manage`] refuses it.
 //! - Separation of duties (seed 000 Art. 8-1): the last staff administrator cannot be removed
-//!   ([`keeps_an_admin`]).
+//!   ([`keeps_an_admin`]); nobody reviews what they did themselves ([`may_review`], issue 20):
+//!   the manager's review of exception accesses, fulfilled requests and staff-account changes
+//!   (seed 003 Arts. 5(1), 9(3)) is done by someone other than whoever caused the entry.
 //! - Inspections (seed 003 Arts. 19, 24): [`sweep_recent`] and [`Check`] items.
 
 use std::fmt;
@@ -35,6 +37,9 @@ pub enum GovernanceDenied {
     NotManager { role: String, what: &'static str },
     /// The last administrator cannot lose the role or be disabled.
     LastAdmin { login: String },
+    /// The reviewer caused the entry under review (did the access, verified or fulfilled the
+    /// request, made or is the account).
+    OwnEntry { login: String, entry: String },
 }
 
 impl fmt::Display for GovernanceDenied {
@@ -62,6 +67,10 @@ impl fmt::Display for GovernanceDenied {
             GovernanceDenied::LastAdmin { login } => write!(
                 f,
                 "{login} is the last staff administrator: add another administrator first (separation of duties, seed 000 Art. 8-1)"
+            ),
+            GovernanceDenied::OwnEntry { login, entry } => write!(
+                f,
+                "{login} may not review {entry}, which they did themselves: another manager reviews it (separation of duties, seed 000 Art. 8-1; seed 003 Art. 9(3))"
             ),
         }
     }
@@ -125,6 +134,18 @@ pub fn may_manage(role: &Role, what: &'static str) -> Result<(), GovernanceDenie
     }
 }
 
+/// Nobody marks done a review entry they caused: `involved` are the logins that did the access,
+/// verified or fulfilled the request, or made (or are) the account.
+pub fn may_review(reviewer: &str, entry: &str, involved: &[&str]) -> Result<(), GovernanceDenied> {
+    if involved.contains(&reviewer) {
+        return Err(GovernanceDenied::OwnEntry {
+            login: reviewer.to_string(),
+            entry: entry.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// A role change or a disabling keeps at least one enabled administrator (a role with the
 /// `staff` action). `admins` are the enabled administrators now; `login` loses the role.
 pub fn keeps_an_admin(
@@ -181,6 +202,16 @@ impl Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nobody_reviews_an_entry_they_caused() {
+        assert_eq!(may_review("boss", "request r_1", &["sato", "sato"]), Ok(()));
+        let e = may_review("boss", "request r_1", &["sato", "boss"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "boss may not review request r_1, which they did themselves: another manager reviews it (separation of duties, seed 000 Art. 8-1; seed 003 Art. 9(3))"
+        );
+    }
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()

@@ -9,6 +9,12 @@
 //!   140) and a period ending on a day the office is closed ends on the next day it is open (Art.
 //!   142).
 //! - Refused and fulfilled requests are never overdue.
+//! - The identity check records its evidence (seed 000 Art. 9 para. 2; issue 20): which
+//!   document was seen, with at most the last four digits of its number (never the whole
+//!   number), or the code the principal entered for an e-mailed or mailed code. Nothing is
+//!   fulfilled on a check without evidence; every fulfilled request goes to the manager's
+//!   review with it (seed 003 Art. 9(3)), and nobody reviews a request they verified or
+//!   fulfilled.
 //! - Refusal needs a ground (APPI 33(2); seed 000 Art. 9 para. 4) and a written reason, which is
 //!   notified to the principal (APPI 36).
 
@@ -214,10 +220,14 @@ pub fn is_overdue(status: Status, answer_by: Date, today: Date) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepDenied {
-    Final { status: Status },
+    Final {
+        status: Status,
+    },
     NotVerified,
     AlreadyVerified,
     NoPrincipal,
+    /// Verified before evidence was recorded (a request from before issue 20).
+    NoEvidence,
 }
 
 impl fmt::Display for StepDenied {
@@ -239,28 +249,82 @@ impl fmt::Display for StepDenied {
                 f,
                 "the request is not linked to a principal yet: link it after checking who they are (request link ID --principal P)"
             ),
+            StepDenied::NoEvidence => write!(
+                f,
+                "the identity check recorded no evidence: verify it again with --method and --evidence (seed 000 Art. 9 para. 2)"
+            ),
         }
     }
 }
 
-/// May the identity be verified now?
-pub fn may_verify(status: Status, linked: bool) -> Result<(), StepDenied> {
+/// May the identity be verified now? Once, or again when the first check recorded no
+/// evidence.
+pub fn may_verify(status: Status, linked: bool, has_evidence: bool) -> Result<(), StepDenied> {
     match status {
         s if s.is_final() => Err(StepDenied::Final { status: s }),
-        Status::Verified => Err(StepDenied::AlreadyVerified),
+        Status::Verified if has_evidence => Err(StepDenied::AlreadyVerified),
         _ if !linked => Err(StepDenied::NoPrincipal),
         _ => Ok(()),
     }
 }
 
-/// May the request be fulfilled now? Only once the identity is verified.
-pub fn may_fulfil(status: Status, linked: bool) -> Result<(), StepDenied> {
+/// May the request be fulfilled now? Only once the identity is verified, on recorded evidence.
+pub fn may_fulfil(status: Status, linked: bool, has_evidence: bool) -> Result<(), StepDenied> {
     match status {
         s if s.is_final() => Err(StepDenied::Final { status: s }),
         _ if !linked => Err(StepDenied::NoPrincipal),
-        Status::Verified => Ok(()),
+        Status::Verified if has_evidence => Ok(()),
+        Status::Verified => Err(StepDenied::NoEvidence),
         _ => Err(StepDenied::NotVerified),
     }
+}
+
+/// Whether an identity check's evidence is what it must be (seed 000 Art. 9 para. 2; issue 20).
+/// In person (`in_person_*`): names the document seen and at most the last four digits of its
+/// number — a run of five or more digits (spaces and hyphens between them ignored) is a whole
+/// number and is refused, since the number itself is personal data the office need not keep.
+/// By code (`email_code`, `mailed_code`): the code the principal entered, 4 to 16 letters or
+/// digits. The message never repeats the evidence.
+pub fn check_identity_evidence(method: &str, evidence: &str) -> Result<(), String> {
+    let e = evidence.trim();
+    if e.is_empty() {
+        return Err(if method.ends_with("_code") {
+            "is empty: give the code the principal entered".into()
+        } else {
+            "is empty: name the document you saw and the last digits of its number (e.g. \"residence card, ends 1234\")".into()
+        });
+    }
+    if e.chars().any(char::is_control) {
+        return Err("holds control characters: write it on one line".into());
+    }
+    if method.ends_with("_code") {
+        let n = e.chars().count();
+        if !(4..=16).contains(&n) || !e.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err("give the code the principal entered: 4 to 16 letters or digits".into());
+        }
+        return Ok(());
+    }
+    if e.chars().count() > 200 {
+        return Err("use up to 200 characters: the document's name and its last digits".into());
+    }
+    if !e.chars().any(char::is_alphabetic) {
+        return Err(
+            "name the document you saw (e.g. \"residence card, ends 1234\"), not only digits"
+                .into(),
+        );
+    }
+    let mut run = 0;
+    for c in e.chars() {
+        if c.is_numeric() {
+            run += 1;
+            if run >= 5 {
+                return Err("holds a whole document number: keep at most its last four digits (e.g. \"residence card, ends 1234\")".into());
+            }
+        } else if c != ' ' && c != '-' && c != '\u{2010}' && c != '\u{2212}' && c != '\u{30FC}' {
+            run = 0;
+        }
+    }
+    Ok(())
 }
 
 /// May it be refused now? Any time before it is answered.
@@ -282,6 +346,77 @@ mod tests {
 
     fn office(date: Date) -> bool {
         mamori_calendar::OfficeWindow::tokyo_one().is_business_day(date)
+    }
+
+    #[test]
+    fn an_identity_check_keeps_the_document_and_its_last_digits_never_the_whole_number() {
+        let ok = |m: &str, e: &str| check_identity_evidence(m, e);
+        assert_eq!(
+            ok("in_person_residence_card", "在留カード 末尾1234"),
+            Ok(())
+        );
+        assert_eq!(
+            ok("in_person_id_document", "driving licence, ends 5678"),
+            Ok(())
+        );
+        for whole in [
+            "residence card AB12345678CD",
+            "passport TK1234567",
+            "licence 1234 5678 9012",
+            "licence 12-345",
+        ] {
+            let m = ok("in_person_id_document", whole).unwrap_err();
+            assert!(
+                m.starts_with("holds a whole document number"),
+                "{whole}: {m}"
+            );
+            assert!(!m.contains("345"), "the message repeats no digits: {m}");
+        }
+        assert!(
+            ok("in_person_id_document", "1234")
+                .unwrap_err()
+                .starts_with("name the document")
+        );
+        assert!(
+            ok("in_person_id_document", "  ")
+                .unwrap_err()
+                .starts_with("is empty: name the document")
+        );
+        assert_eq!(ok("email_code", "K7Q2X9"), Ok(()));
+        assert!(
+            ok("mailed_code", "")
+                .unwrap_err()
+                .starts_with("is empty: give the code")
+        );
+        assert!(
+            ok("email_code", "no such code!")
+                .unwrap_err()
+                .starts_with("give the code")
+        );
+    }
+
+    #[test]
+    fn nothing_is_fulfilled_on_a_check_without_evidence() {
+        assert_eq!(may_fulfil(Status::Verified, true, true), Ok(()));
+        assert_eq!(
+            may_fulfil(Status::Verified, true, false),
+            Err(StepDenied::NoEvidence)
+        );
+        assert_eq!(
+            may_fulfil(Status::Open, true, true),
+            Err(StepDenied::NotVerified)
+        );
+        assert!(
+            StepDenied::NoEvidence
+                .to_string()
+                .contains("verify it again with --method and --evidence")
+        );
+        // A check that recorded no evidence may be done again; one that did may not.
+        assert_eq!(may_verify(Status::Verified, true, false), Ok(()));
+        assert_eq!(
+            may_verify(Status::Verified, true, true),
+            Err(StepDenied::AlreadyVerified)
+        );
     }
 
     #[test]
@@ -325,20 +460,23 @@ mod tests {
 
     #[test]
     fn nothing_is_fulfilled_before_the_identity_is_verified() {
-        assert_eq!(may_fulfil(Status::Open, true), Err(StepDenied::NotVerified));
+        assert_eq!(
+            may_fulfil(Status::Open, true, true),
+            Err(StepDenied::NotVerified)
+        );
         assert!(
-            may_fulfil(Status::Open, true)
+            may_fulfil(Status::Open, true, true)
                 .unwrap_err()
                 .to_string()
                 .contains("seed 000 Art. 9 para. 2")
         );
-        assert_eq!(may_fulfil(Status::Verified, true), Ok(()));
+        assert_eq!(may_fulfil(Status::Verified, true, true), Ok(()));
         assert_eq!(
-            may_fulfil(Status::Verified, false),
+            may_fulfil(Status::Verified, false, true),
             Err(StepDenied::NoPrincipal)
         );
         assert_eq!(
-            may_fulfil(Status::Fulfilled, true),
+            may_fulfil(Status::Fulfilled, true, true),
             Err(StepDenied::Final {
                 status: Status::Fulfilled
             })
@@ -348,16 +486,16 @@ mod tests {
     #[test]
     fn verification_needs_a_linked_principal_and_happens_once() {
         assert_eq!(
-            may_verify(Status::Open, false),
+            may_verify(Status::Open, false, true),
             Err(StepDenied::NoPrincipal)
         );
-        assert_eq!(may_verify(Status::Open, true), Ok(()));
+        assert_eq!(may_verify(Status::Open, true, true), Ok(()));
         assert_eq!(
-            may_verify(Status::Verified, true),
+            may_verify(Status::Verified, true, true),
             Err(StepDenied::AlreadyVerified)
         );
         assert_eq!(
-            may_verify(Status::Refused, true),
+            may_verify(Status::Refused, true, true),
             Err(StepDenied::Final {
                 status: Status::Refused
             })

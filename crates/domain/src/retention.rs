@@ -8,6 +8,10 @@
 //! - A principal with a request still being answered is held back (destroying the data would
 //!   defeat the request, APPI 33-35), and said so.
 //! - Provision records are kept until their own date (APPI 29(2), rule 21), then purged.
+//! - Destruction cannot be undone (seed 000 Art. 8-4: 復元が不可能な方法), so a sweep that
+//!   destroys is guarded (issue 20): it runs as of the clock, never a later time (only a dry run
+//!   looks ahead), and one that would destroy more than a tenth of all principals needs an
+//!   explicit confirmation.
 
 use jiff::civil::Date;
 use jiff::{Span, Timestamp, tz::TimeZone};
@@ -71,6 +75,35 @@ pub fn verdict(
         (false, false, None) => Verdict::RemoveFields(expired_fields),
         (false, true, _) => Verdict::Keep,
     }
+}
+
+/// Why a sweep that destroys may not run as asked (seed 000 Art. 8-4: destruction is final).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SweepRefusal {
+    /// A real sweep asked to run as of a time after the clock.
+    InTheFuture,
+    /// More than a tenth of all principals would be destroyed without confirmation.
+    Large { destroy: u64, of: u64 },
+}
+
+/// A real sweep may run as of `asked` only when that is not after `clock` (a dry run may look
+/// ahead). One minute of slack absorbs clocks a little apart (the caller's and the server's).
+pub fn may_sweep_at(asked: Timestamp, clock: Timestamp, dry_run: bool) -> Result<(), SweepRefusal> {
+    if !dry_run && asked > clock + jiff::SignedDuration::from_mins(1) {
+        return Err(SweepRefusal::InTheFuture);
+    }
+    Ok(())
+}
+
+/// A real sweep that would destroy more than a tenth of the `total` principals needs
+/// `confirmed`; fewer than ten principals in all never count as large on their own, but
+/// destroying all of several does (3 of 3).
+pub fn may_destroy(destroy: u64, total: u64, confirmed: bool) -> Result<(), SweepRefusal> {
+    let large = destroy > 0 && destroy.saturating_mul(10) > total;
+    if large && !confirmed {
+        return Err(SweepRefusal::Large { destroy, of: total });
+    }
+    Ok(())
 }
 
 /// Whether a provision record is past its keeping period on `today` (APPI 29(2), rule 21).
@@ -137,6 +170,39 @@ mod tests {
             Verdict::RemoveFields(vec!["ip_address".into()])
         );
         assert_eq!(verdict(false, vec![], Some("r_1")), Verdict::Keep);
+    }
+
+    #[test]
+    fn a_real_sweep_never_runs_as_of_a_later_time_but_a_dry_run_may() {
+        let clock = ts("2026-12-04T10:00");
+        assert_eq!(
+            may_sweep_at(ts("2036-12-04T10:00"), clock, false),
+            Err(SweepRefusal::InTheFuture)
+        );
+        assert_eq!(may_sweep_at(ts("2036-12-04T10:00"), clock, true), Ok(()));
+        assert_eq!(
+            may_sweep_at(ts("2026-12-04T10:00:30"), clock, false),
+            Ok(())
+        );
+        assert_eq!(may_sweep_at(ts("2020-01-01T00:00"), clock, false), Ok(()));
+    }
+
+    #[test]
+    fn destroying_more_than_a_tenth_of_all_principals_needs_confirmation() {
+        assert_eq!(may_destroy(10, 100, false), Ok(()));
+        assert_eq!(
+            may_destroy(11, 100, false),
+            Err(SweepRefusal::Large {
+                destroy: 11,
+                of: 100
+            })
+        );
+        assert_eq!(may_destroy(11, 100, true), Ok(()));
+        assert_eq!(
+            may_destroy(3, 3, false),
+            Err(SweepRefusal::Large { destroy: 3, of: 3 })
+        );
+        assert_eq!(may_destroy(0, 0, false), Ok(()));
     }
 
     #[test]

@@ -135,6 +135,9 @@ pub struct ImportQuery {
     pub consent: Option<String>,
     #[serde(default)]
     pub special_care_consent: Option<bool>,
+    /// Where the consents are kept (the forms behind the file): required with `consent` or
+    /// `special_care_consent` (issue 20); never a personal value.
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -486,6 +489,7 @@ pub async fn import(
             &body,
             &consents,
             q.special_care_consent.unwrap_or(false),
+            q.evidence.as_deref(),
             &mut |_| {},
         )
         .await?;

@@ -631,7 +631,7 @@ async fn dashboard(
             let when = mamori_calendar::format_jst(at);
             if let Ok(r) = s
                 .mamori
-                .retention_sweep(Some(a), Some(&when), true, &mut |_| {})
+                .retention_sweep(Some(a), Some(&when), true, false, &mut |_| {})
                 .await
             {
                 let n = r.destroyed.len() + r.fields_removed.len();
@@ -856,6 +856,17 @@ async fn principal_register(
     };
     match s.mamori.principal_add(&st.actor, new).await {
         Ok(added) => see_other(&format!("/console/principals/{}", added.id)),
+        // Issue 20: a consent needs its evidence; said in the page's language with the label.
+        Err(ServiceError::BadInput(m)) if m.starts_with("--evidence: is empty") => {
+            let e = ServiceError::BadInput(
+                c.t(
+                    "同意の記録の所在: 同意を記録するときは、同意書など同意の記録がどこにあるかを書いてください(例: 申込書 2026-041)。何も登録していません。",
+                    "Where the consent is kept: a consent is recorded with where the signed consent is kept (e.g. form 2026-041); nothing was registered.",
+                )
+                .to_string(),
+            );
+            error_page(&c, &e, &back)
+        }
         Err(e) => error_page(&c, &e, &back),
     }
 }
@@ -1027,7 +1038,7 @@ async fn principal_reveal(
     let exception = match parse_exception(opt(&f, "basis").as_deref(), opt(&f, "reason").as_deref())
     {
         Ok(e) => e,
-        Err(e) => return error_page(&c, &e, &back),
+        Err(e) => return error_page(&c, &reason_in_page_language(&c, e, "理由", "Reason"), &back),
     };
     match s
         .mamori
@@ -1255,9 +1266,10 @@ async fn request_step(
             .await
             .map(|_| None),
         "verify" => m
-            .request_verify(a, &id, field(&f, "method"))
+            .request_verify(a, &id, field(&f, "method"), Some(field(&f, "evidence")))
             .await
-            .map(|_| None),
+            .map(|_| None)
+            .map_err(|e| evidence_in_page_language(&c, e)),
         "refuse" => m
             .request_refuse(a, &id, field(&f, "ground"), field(&f, "reason"), None)
             .await
@@ -1285,6 +1297,48 @@ async fn request_step(
         Ok(Some(html)) => document(html),
         Ok(None) => see_other(&back),
         Err(e) => error_page(&c, &e, &back),
+    }
+}
+
+/// A statutory exception's token reason refused (issue 20), said in the page's language with
+/// the form's label for the field; other errors pass through.
+fn reason_in_page_language(
+    c: &Ctx,
+    e: ServiceError,
+    label_ja: &str,
+    label_en: &str,
+) -> ServiceError {
+    match e {
+        ServiceError::BadInput(m) if m.starts_with("--reason: too short") => {
+            ServiceError::BadInput(if c.ja {
+                format!(
+                    "{label_ja}: 短すぎて確認できません。根拠となる法令や照会を{}文字以上で書いてください(例: 捜査関係事項照会書 第123号)。",
+                    mamori_service::principal::MIN_EXCEPTION_REASON_CHARS
+                )
+            } else {
+                format!(
+                    "{label_en}: too short to review: write at least {} characters saying which law or which request it rests on (e.g. court order 2026-55).",
+                    mamori_service::principal::MIN_EXCEPTION_REASON_CHARS
+                )
+            })
+        }
+        other => other,
+    }
+}
+
+/// The identity check's evidence refused (issue 20), said in the page's language with the
+/// field's label; other errors pass through.
+fn evidence_in_page_language(c: &Ctx, e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::BadInput(m) if m.starts_with("--evidence:") => {
+            let rest = m.trim_start_matches("--evidence:").trim();
+            ServiceError::BadInput(if c.ja {
+                "確認の根拠: 確認した書類の名前と番号の末尾4桁まで(例: 在留カード 末尾1234)、コードによる確認では本人が入力したコード(英数字4〜16字)を記入してください。番号の全体は記録しません。".into()
+            } else {
+                format!("Evidence: {rest}")
+            })
+        }
+        other => other,
     }
 }
 
@@ -1633,7 +1687,10 @@ async fn provide(
         opt(&f, "reason").as_deref(),
     ) {
         Ok(e) => e,
-        Err(e) => return error_page(&c, &e, "/console/provision"),
+        Err(e) => {
+            let e = reason_in_page_language(&c, e, "例外の理由", "Reason for an exception");
+            return error_page(&c, &e, "/console/provision");
+        }
     };
     let req = ProvideRequest {
         principal_id: field(&f, "principal").into(),
@@ -1668,6 +1725,8 @@ struct RetentionPage {
     fields_removed: Vec<(String, String)>,
     held: Vec<(String, String)>,
     purged: i64,
+    /// Why a sweep was refused, in the page's language (naming the form's label).
+    problem: String,
 }
 
 async fn retention(
@@ -1686,6 +1745,7 @@ async fn retention(
         fields_removed: vec![],
         held: vec![],
         purged: 0,
+        problem: String::new(),
     };
     page(StatusCode::OK, &p, set)
 }
@@ -1702,9 +1762,10 @@ async fn retention_run(
         return r;
     }
     let dry_run = field(&f, "mode") != "sweep";
+    let confirm_large = field(&f, "confirm_large") == "yes";
     match s
         .mamori
-        .retention_sweep(Some(&st.actor), None, dry_run, &mut |_| {})
+        .retention_sweep(Some(&st.actor), None, dry_run, confirm_large, &mut |_| {})
         .await
     {
         Ok(r) => {
@@ -1725,8 +1786,40 @@ async fn retention_run(
                     .map(|h| (h.principal_id, h.reason))
                     .collect(),
                 purged: r.provision_records_purged,
+                problem: String::new(),
             };
             page(StatusCode::OK, &p, set)
+        }
+        Err(ServiceError::BadInput(m)) if m.starts_with("--confirm-large:") => {
+            // The guard of seed 000 Art. 8-4 (issue 20): said in the page's language, naming
+            // the checkbox by its label; nothing was destroyed.
+            let n = m
+                .split_whitespace()
+                .skip_while(|w| *w != "destroy")
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
+            let problem = if c.ja {
+                format!(
+                    "この廃棄では{n}人(全本人の1割超)が消去されるため、実行しませんでした。試行で対象を確かめ、「全本人の1割を超える消去も実行する」に印を付けてもう一度実行してください。"
+                )
+            } else {
+                format!(
+                    "This sweep would erase {n} principals, more than a tenth of all, so nothing was done: check them with a dry run, tick \"Go ahead even if more than a tenth of all principals are erased\" and sweep again."
+                )
+            };
+            let p = RetentionPage {
+                c,
+                ran: false,
+                dry_run: false,
+                examined: 0,
+                destroyed: vec![],
+                fields_removed: vec![],
+                held: vec![],
+                purged: 0,
+                problem,
+            };
+            page(StatusCode::UNPROCESSABLE_ENTITY, &p, set)
         }
         Err(e) => error_page(&c, &e, "/console/retention"),
     }

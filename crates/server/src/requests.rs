@@ -61,6 +61,10 @@ pub struct LinkBody {
 pub struct VerifyBody {
     /// An identity check method of the policy.
     pub method: String,
+    /// What the check rests on: the document seen and at most the last four digits of its
+    /// number, or the code the principal entered (required; 422 naming `evidence`).
+    #[serde(default)]
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
@@ -179,7 +183,12 @@ pub async fn verify(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> ApiResult<Response> {
-    Ok(Json(s.mamori.request_verify(&a.actor, &id, &b.method).await?).into_response())
+    Ok(Json(
+        s.mamori
+            .request_verify(&a.actor, &id, &b.method, b.evidence.as_deref())
+            .await?,
+    )
+    .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/requests/{id}/fulfil", tag = "requests", params(("id" = String, Path), FormatQuery), request_body = FulfilBody,

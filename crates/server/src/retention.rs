@@ -26,11 +26,16 @@ pub fn routes() -> axum::Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SweepBody {
-    /// Sweep as of this time (RFC 3339; default now).
+    /// Sweep as of this time (RFC 3339; default now). A real sweep takes no time later than
+    /// the clock (422 naming `now`); only a dry run looks ahead.
     #[serde(default)]
     pub now: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// Go ahead although the sweep destroys more than a tenth of all principals (otherwise
+    /// 422 naming `confirm_large`, nothing destroyed).
+    #[serde(default)]
+    pub confirm_large: bool,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -48,7 +53,13 @@ pub async fn sweep(
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori
-            .retention_sweep(Some(&a.actor), b.now.as_deref(), b.dry_run, &mut |_| {})
+            .retention_sweep(
+                Some(&a.actor),
+                b.now.as_deref(),
+                b.dry_run,
+                b.confirm_large,
+                &mut |_| {},
+            )
             .await?,
     )
     .into_response())
@@ -64,10 +75,15 @@ pub async fn disposals(
     Ok(Json(s.mamori.disposals(&a.actor, q.principal.as_deref()).await?).into_response())
 }
 
-/// The server's own sweep: at start, then every 24 hours, as `system`.
+/// The server's own sweep: at start, then every 24 hours, as `system`. It never confirms a
+/// large sweep: one that would destroy more than a tenth of all principals is logged as refused
+/// and left for a person to run with `--confirm-large`.
 pub async fn daily(m: Mamori) {
     loop {
-        match m.retention_sweep(None, None, false, &mut |_| {}).await {
+        match m
+            .retention_sweep(None, None, false, false, &mut |_| {})
+            .await
+        {
             Ok(r) => tracing::info!(
                 destroyed = r.destroyed.len(),
                 fields_removed = r.fields_removed.len(),

@@ -375,7 +375,13 @@ async fn a_disclosure_request_over_http() {
         assert!(d.contains("identity is not verified"), "{d}");
         let d = problem(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "palm"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert!(d.starts_with("method: "), "{d}");
-        assert_eq!(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "email_code"})).await.status(), StatusCode::OK);
+        // Issue 20: the check rests on recorded evidence, never a whole document number.
+        let d = problem(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "email_code"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(d, "evidence: is empty: give the code the principal entered");
+        let d = problem(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "in_person_id_document", "evidence": "licence 123456789012"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(d.starts_with("evidence: holds a whole document number"), "{d}");
+        assert!(!d.contains("123456"), "{d}");
+        assert_eq!(s.post(&format!("/api/v1/requests/{rid}/verify"), t, json!({"method": "email_code", "evidence": "K7Q2X9"})).await.status(), StatusCode::OK);
         let r = s.http.post(s.url(&format!("/api/v1/requests/{rid}/fulfil?format=html"))).bearer_auth(&s.clerk_token).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -387,6 +393,48 @@ async fn a_disclosure_request_over_http() {
         assert!(letter.contains("ご請求への対応結果について"), "{letter}");
         let auditor = s.m.staff_token("kansa").await.unwrap().token;
         problem(s.get("/api/v1/requests", Some(&auditor)).await, StatusCode::FORBIDDEN).await;
+    })
+    .await;
+}
+
+/// Issue 20: `POST /api/v1/retention/sweep` with a `now` in the future destroyed every principal.
+/// A real sweep runs as of the clock (422 naming `now`), and one destroying more than a tenth of
+/// all principals needs `confirm_large` (422 naming it); refused, nothing changes.
+#[tokio::test]
+async fn a_real_sweep_over_http_runs_as_of_the_clock_and_a_large_one_needs_confirm_large() {
+    on_both(|s| async move {
+        let a = s.add().await;
+        let boss = s.m.staff_token("boss").await.unwrap().token;
+        let t = Some(boss.as_str());
+        let r = s.post("/api/v1/retention/sweep", t, json!({"now": "2040-01-01T00:00:00+09:00", "dry_run": true})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let dry: Value = r.json().await.unwrap();
+        assert_eq!(dry["destroyed"], json!([a]), "a dry run may look ahead");
+        for confirm in [false, true] {
+            let d = problem(
+                s.post("/api/v1/retention/sweep", t, json!({"now": "2040-01-01T00:00:00+09:00", "confirm_large": confirm})).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert!(d.starts_with("now: a real sweep runs as of the clock"), "{d}");
+        }
+        assert_eq!(s.m.status().await.unwrap()["principals"], 1);
+        // Registered long ago: expired as of now, one of one.
+        sqlx::query("UPDATE principals SET created_at = '2020-01-01T00:00:00Z', last_activity_at = '2020-01-01T00:00:00Z'")
+            .execute(s.m.store().pool())
+            .await
+            .unwrap();
+        let d = problem(s.post("/api/v1/retention/sweep", t, json!({})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(
+            d,
+            "confirm_large: this sweep would destroy 1 of 1 principals, more than a tenth: check the list with a dry run, then confirm the sweep"
+        );
+        assert_eq!(s.m.status().await.unwrap()["principals"], 1);
+        let r = s.post("/api/v1/retention/sweep", t, json!({"confirm_large": true})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let done: Value = r.json().await.unwrap();
+        assert_eq!(done["destroyed"], json!([a]));
+        assert_eq!(s.m.status().await.unwrap()["principals"], 0);
     })
     .await;
 }
@@ -1191,7 +1239,7 @@ async fn students_over_http(url: Option<String>) {
         .post(
             &format!("/api/v1/principals/{pid2}/consents"),
             t,
-            json!({"purpose": "alumni_contact"}),
+            json!({"purpose": "alumni_contact", "evidence": "form 2026-9"}),
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
@@ -1264,7 +1312,9 @@ async fn the_auditor_walks_every_get_route_and_never_sees_a_personal_value() {
         let d = problem(s.get("/api/v1/reviews/exceptions", Some(&kansa)).await, StatusCode::FORBIDDEN).await;
         assert!(d.contains("Art. 7(2)") || d.contains("manager"), "{d}");
         let r = s.get("/api/v1/reviews/exceptions", Some(&boss)).await;
-        assert_eq!(r.json::<Value>().await.unwrap()[0]["reason"], "Le Thi Hoa");
+        let reviews = r.json::<Value>().await.unwrap();
+        let access = reviews.as_array().unwrap().iter().find(|x| x["kind"] == "law").unwrap();
+        assert_eq!(access["reason"], "Le Thi Hoa");
 
         let doc: Value = s.get("/api/openapi.json", None).await.json().await.unwrap();
         let mut walked = 0;

@@ -121,7 +121,7 @@ impl Mamori {
         for b in batches {
             let csv = b.csv()?;
             let r = self
-                .import_csv(&registrar, &b.channel, &csv, &[], false, &mut |_| {})
+                .import_csv(&registrar, &b.channel, &csv, &[], false, None, &mut |_| {})
                 .await?;
             if let Some(first) = r.errors.first() {
                 return Err(ServiceError::Failed(format!(

@@ -5,7 +5,10 @@
 //!   are the staff administrator's, audited; the last administrator cannot be removed.
 //! - Confidentiality pledges (Art. 7(1)) and training records (Art. 6; seed 000 Art. 8-2); staff
 //!   overdue for training are flagged, and refused personal values when the policy blocks.
-//! - The manager's review of accesses under statutory exceptions (APPI 18(3); Art. 9(3)).
+//! - The manager's review (APPI 18(3); Art. 9(3); issue 20) of accesses under statutory
+//!   exceptions, of every fulfilled request with the identity evidence it rests on, and of
+//!   staff-account creations, invitations and role changes (read from their audit entries);
+//!   nobody marks done an entry they caused (`domain::governance::may_review`).
 //! - Inspections (Arts. 19, 24): a checklist derived from the policy and the system's own
 //!   records, each item pass/fail with its evidence (ids, counts, dates — never values);
 //!   findings with corrective actions and due dates; the auditor's report.
@@ -97,6 +100,26 @@ pub struct ExceptionReviewInfo {
     pub reviewed_at: Option<String>,
     /// The written reason, opened for the manager (None once the principal was erased).
     pub reason: Option<String>,
+    /// A fulfilled request: its id, the identity check's method, who verified it and the
+    /// evidence recorded (issue 20).
+    pub request_id: Option<String>,
+    pub verify_method: Option<String>,
+    pub verified_by: Option<String>,
+    pub evidence: Option<String>,
+    /// A staff-account action: the account it concerns (and `detail`, its audit entry's
+    /// detail: role, from/to).
+    pub account: Option<String>,
+    pub detail: Option<serde_json::Value>,
+}
+
+/// The id of the review entry of a staff-account action: its audit entry's sequence number.
+const STAFF_ACTION_PREFIX: &str = "audit-";
+
+fn staff_action_account(detail: &serde_json::Value) -> Option<String> {
+    detail
+        .get("login")
+        .and_then(|l| l.as_str())
+        .map(str::to_string)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -616,8 +639,10 @@ impl Mamori {
 
     // ---- exception reviews ------------------------------------------------------------------
 
-    /// `mamori review exceptions --as MANAGER [--all]`: accesses under a statutory exception,
-    /// with their sealed reasons opened for the manager.
+    /// `mamori review exceptions --as MANAGER [--all]`: accesses under a statutory exception
+    /// with their sealed reasons opened for the manager, fulfilled requests with the identity
+    /// evidence they rest on, and staff-account creations, invitations and role changes (issue
+    /// 20), oldest first.
     pub async fn exception_reviews(
         &self,
         actor: &Actor,
@@ -629,31 +654,40 @@ impl Mamori {
             "review accesses under statutory exceptions",
         )
         .await?;
-        let rows = self.store.exception_reviews(!all).await?;
         let mut out = Vec::new();
-        for r in rows {
-            let reason = match self.store.data_key(&r.principal_id).await {
-                Ok(dk) => open_with(
-                    &dk,
-                    &r.reason_ct,
-                    &field_aad(&r.principal_id, &r.id, "exception_reason"),
-                )
-                .ok()
-                .and_then(|p| String::from_utf8(p).ok()),
-                Err(_) => None,
-            };
+        for r in self.store.exception_reviews(!all).await? {
+            out.push(self.review_info(r).await?);
+        }
+        for a in self.store.staff_account_actions().await? {
+            let id = format!("{STAFF_ACTION_PREFIX}{}", a.seq);
+            if let Some(x) = out.iter_mut().find(|x| x.id == id) {
+                x.detail = serde_json::from_str(&a.detail).ok();
+                continue;
+            }
+            if self.store.exception_review_row(&id).await?.is_some() {
+                continue;
+            }
+            let detail: serde_json::Value =
+                serde_json::from_str(&a.detail).unwrap_or(serde_json::Value::Null);
             out.push(ExceptionReviewInfo {
-                id: r.id,
-                principal_id: r.principal_id,
-                staff: r.staff,
-                kind: r.kind,
-                purpose: r.purpose,
-                at: r.at,
-                reviewed_by: r.reviewed_by,
-                reviewed_at: r.reviewed_at,
-                reason,
+                id,
+                principal_id: String::new(),
+                staff: a.actor,
+                kind: a.action,
+                purpose: "staff".into(),
+                at: a.at,
+                reviewed_by: None,
+                reviewed_at: None,
+                reason: None,
+                request_id: None,
+                verify_method: None,
+                verified_by: None,
+                evidence: None,
+                account: staff_action_account(&detail),
+                detail: Some(detail),
             });
         }
+        out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         self.note(
             &actor.login,
             "exception_review.list",
@@ -663,7 +697,76 @@ impl Mamori {
         Ok(out)
     }
 
-    /// `mamori review done ID --as MANAGER`.
+    /// One stored review entry as the manager sees it: an exception access with its reason, or
+    /// a fulfilled request with its evidence.
+    async fn review_info(
+        &self,
+        r: mamori_store::governance::ExceptionReviewRow,
+    ) -> Result<ExceptionReviewInfo> {
+        let mut info = ExceptionReviewInfo {
+            id: r.id.clone(),
+            principal_id: r.principal_id.clone(),
+            staff: r.staff.clone(),
+            kind: r.kind.clone(),
+            purpose: r.purpose.clone(),
+            at: r.at.clone(),
+            reviewed_by: r.reviewed_by.clone(),
+            reviewed_at: r.reviewed_at.clone(),
+            reason: None,
+            request_id: r.request_id.clone(),
+            verify_method: None,
+            verified_by: None,
+            evidence: None,
+            account: None,
+            detail: None,
+        };
+        if let Some(req) = &r.request_id {
+            if let Some(q) = self.store.request(req).await? {
+                info.verify_method = q.verify_method.clone();
+                info.verified_by = q.verified_by.clone();
+                info.evidence = match &q.evidence_ct {
+                    Some(ct) => self.open_for_request(req, "evidence", ct).await.ok(),
+                    None => None,
+                };
+            }
+        } else if r.id.starts_with(STAFF_ACTION_PREFIX) {
+            info.account =
+                (!r.purpose.is_empty() && r.purpose != "staff").then(|| r.purpose.clone());
+        } else {
+            info.reason = match self.store.data_key(&r.principal_id).await {
+                Ok(dk) => open_with(
+                    &dk,
+                    &r.reason_ct,
+                    &field_aad(&r.principal_id, &r.id, "exception_reason"),
+                )
+                .ok()
+                .and_then(|p| String::from_utf8(p).ok()),
+                Err(_) => None,
+            };
+        }
+        Ok(info)
+    }
+
+    /// Refuse (audited) a reviewer who caused the entry (`domain::governance::may_review`).
+    async fn refuse_own_review(&self, actor: &Actor, entry: &str, involved: &[&str]) -> Result<()> {
+        if let Err(e) = rules::may_review(&actor.login, entry, involved) {
+            let reason = e.to_string();
+            self.store
+                .audit(vec![AuditDraft {
+                    actor: actor.login.clone(),
+                    action: "exception_review.done".into(),
+                    decision: "deny".into(),
+                    reason: Some(reason.clone()),
+                    detail: serde_json::json!({"review_id": entry}),
+                    ..Default::default()
+                }])
+                .await?;
+            return Err(ServiceError::Denied(reason));
+        }
+        Ok(())
+    }
+
+    /// `mamori review done ID --as MANAGER`: never by whoever caused the entry.
     pub async fn exception_review_done(
         &self,
         actor: &Actor,
@@ -675,23 +778,35 @@ impl Mamori {
             "review accesses under statutory exceptions",
         )
         .await?;
+        if let Some(seq) = id.strip_prefix(STAFF_ACTION_PREFIX) {
+            return self.staff_action_review_done(actor, id, seq).await;
+        }
         let row = self.store.exception_review_row(id).await?.ok_or_else(|| {
             ServiceError::NotFound(format!(
-                "ID: there is no exception access {id}: `mamori review exceptions --as MANAGER` lists them"
+                "ID: there is no review entry {id}: `mamori review exceptions --as MANAGER` lists them"
             ))
         })?;
         if row.reviewed_at.is_some() {
             return Err(bad(format!("ID: {id} was reviewed already")));
         }
+        let mut involved = vec![row.staff.clone()];
+        if let Some(req) = &row.request_id
+            && let Some(q) = self.store.request(req).await?
+        {
+            involved.extend(q.verified_by.clone());
+            involved.extend(q.closed_by.clone());
+        }
+        let involved: Vec<&str> = involved.iter().map(String::as_str).collect();
+        self.refuse_own_review(actor, id, &involved).await?;
         self.store
             .write(
                 vec![Store::mark_exception_reviewed(id, &actor.login)],
                 vec![AuditDraft {
                     actor: actor.login.clone(),
                     action: "exception_review.done".into(),
-                    principal_id: Some(row.principal_id.clone()),
+                    principal_id: Some(row.principal_id.clone()).filter(|p| !p.is_empty()),
                     decision: "done".into(),
-                    detail: serde_json::json!({"review_id": id, "kind": row.kind}),
+                    detail: serde_json::json!({"review_id": id, "kind": row.kind, "request_id": row.request_id}),
                     ..Default::default()
                 }],
             )
@@ -701,17 +816,70 @@ impl Mamori {
             .exception_review_row(id)
             .await?
             .ok_or_else(|| ServiceError::Failed("the review was not stored".into()))?;
-        Ok(ExceptionReviewInfo {
-            id: row.id,
-            principal_id: row.principal_id,
-            staff: row.staff,
-            kind: row.kind,
-            purpose: row.purpose,
-            at: row.at,
-            reviewed_by: row.reviewed_by,
-            reviewed_at: row.reviewed_at,
-            reason: None,
-        })
+        let mut info = self.review_info(row).await?;
+        info.reason = None;
+        info.evidence = None;
+        Ok(info)
+    }
+
+    /// A staff-account action marked reviewed: its row is made now, under the audit entry's id.
+    async fn staff_action_review_done(
+        &self,
+        actor: &Actor,
+        id: &str,
+        seq: &str,
+    ) -> Result<ExceptionReviewInfo> {
+        let not_found = || {
+            ServiceError::NotFound(format!(
+                "ID: there is no review entry {id}: `mamori review exceptions --as MANAGER` lists them"
+            ))
+        };
+        let seq: i64 = seq.parse().map_err(|_| not_found())?;
+        let a = self
+            .store
+            .staff_account_actions()
+            .await?
+            .into_iter()
+            .find(|a| a.seq == seq)
+            .ok_or_else(not_found)?;
+        if self.store.exception_review_row(id).await?.is_some() {
+            return Err(bad(format!("ID: {id} was reviewed already")));
+        }
+        let detail: serde_json::Value =
+            serde_json::from_str(&a.detail).unwrap_or(serde_json::Value::Null);
+        let account = staff_action_account(&detail);
+        let mut involved = vec![a.actor.as_str()];
+        if let Some(acc) = &account {
+            involved.push(acc.as_str());
+        }
+        self.refuse_own_review(actor, id, &involved).await?;
+        self.store
+            .write(
+                vec![Store::insert_staff_action_review(
+                    id,
+                    &a.actor,
+                    &a.action,
+                    account.as_deref().unwrap_or("staff"),
+                    &a.at,
+                    &actor.login,
+                )],
+                vec![AuditDraft {
+                    actor: actor.login.clone(),
+                    action: "exception_review.done".into(),
+                    decision: "done".into(),
+                    detail: serde_json::json!({"review_id": id, "kind": a.action}),
+                    ..Default::default()
+                }],
+            )
+            .await?;
+        let row = self
+            .store
+            .exception_review_row(id)
+            .await?
+            .ok_or_else(|| ServiceError::Failed("the review was not stored".into()))?;
+        let mut info = self.review_info(row).await?;
+        info.detail = Some(detail);
+        Ok(info)
     }
 
     // ---- inspections --------------------------------------------------------------------------
@@ -800,6 +968,9 @@ impl Mamori {
             .exception_reviews(true)
             .await?
             .iter()
+            // Accesses only: answered requests wait in the same review (issue 20) but are not
+            // exception accesses.
+            .filter(|r| r.request_id.is_none())
             .map(|r| serde_json::json!({"id": r.id, "kind": r.kind, "at": r.at, "staff": r.staff}))
             .collect();
         items.push(Check::new(

@@ -66,7 +66,10 @@ struct Pending {
 }
 
 impl Mamori {
-    /// Import principals from CSV text. `progress` is told how many rows are done.
+    /// Import principals from CSV text. `progress` is told how many rows are done. `evidence`
+    /// says where the consents given with the file are kept (needed with `consents` or
+    /// `special_care_consent`, issue 20).
+    #[allow(clippy::too_many_arguments)]
     pub async fn import_csv(
         &self,
         actor: &Actor,
@@ -74,6 +77,7 @@ impl Mamori {
         bytes: &[u8],
         consents: &[String],
         special_care_consent: bool,
+        evidence: Option<&str>,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ImportReport> {
         self.require(actor, Action::Register, "principal.import")
@@ -86,6 +90,13 @@ impl Mamori {
             ))
         })?;
         crate::principal::refuse_automatic(channel)?;
+        // Issue 20: consents are recorded with where they are kept (the forms behind the file).
+        crate::principal::check_evidence(evidence)?;
+        let evidence = if consents.is_empty() && !special_care_consent {
+            evidence.map(str::trim).filter(|e| !e.is_empty())
+        } else {
+            Some(crate::principal::require_evidence(evidence)?)
+        };
         for p in consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(
@@ -200,6 +211,7 @@ impl Mamori {
                     &channel.id,
                     &version,
                     consents,
+                    evidence,
                     &mut batch,
                     &mut report,
                 )
@@ -218,6 +230,7 @@ impl Mamori {
             &channel.id,
             &version,
             consents,
+            evidence,
             &mut batch,
             &mut report,
         )
@@ -234,6 +247,7 @@ impl Mamori {
         channel: &str,
         version: &str,
         consents: &[String],
+        evidence: Option<&str>,
         batch: &mut Vec<Pending>,
         report: &mut ImportReport,
     ) -> Result<()> {
@@ -312,7 +326,7 @@ impl Mamori {
                 consents,
                 &p.special,
                 channel,
-                Some("import"),
+                evidence,
                 version,
                 &actor.login,
                 &at,

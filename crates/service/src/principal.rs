@@ -208,6 +208,10 @@ pub struct Exception {
     pub reason: String,
 }
 
+/// The shortest statutory-exception reason accepted (`mamori_domain::access`), for the edges'
+/// messages.
+pub const MIN_EXCEPTION_REASON_CHARS: usize = mamori_domain::access::MIN_EXCEPTION_REASON_CHARS;
+
 pub fn parse_exception(basis: Option<&str>, reason: Option<&str>) -> Result<Option<Exception>> {
     match (basis, reason) {
         (None, None) => Ok(None),
@@ -218,6 +222,10 @@ pub fn parse_exception(basis: Option<&str>, reason: Option<&str>) -> Result<Opti
             let kind: ExceptionKind = b
                 .parse()
                 .map_err(|e| ServiceError::BadInput(format!("--basis: {e}")))?;
+            if let Some(r) = r {
+                mamori_domain::access::check_exception_reason(r)
+                    .map_err(|e| ServiceError::BadInput(format!("--reason: {e}")))?;
+            }
             Ok(Some(Exception {
                 kind,
                 reason: r.unwrap_or("").to_string(),
@@ -261,10 +269,11 @@ impl Mamori {
         Ok(Channel { purposes, ..old })
     }
 
-    /// A short keyed fingerprint of a value: shows on the log that a value changed, and lets
-    /// an investigator holding a candidate value check it, without revealing the value.
-    fn value_fingerprint(&self, value: &[u8]) -> String {
-        let fp = self.store.keys().fingerprint(value);
+    /// A short fingerprint of a value keyed with the principal's own data key: shows on the log
+    /// that a value changed, without revealing it; destroyed with the key at erasure, and
+    /// different for the same value on another principal (issue 20).
+    fn value_fingerprint(dk: &mamori_store::Key32, category: &str, value: &[u8]) -> String {
+        let fp = mamori_store::crypto::principal_fingerprint(dk, category, value);
         hex::encode(fp.get(..8).unwrap_or(&[]))
     }
 
@@ -350,6 +359,9 @@ impl Mamori {
         check_evidence(new.evidence.as_deref())?;
         let checked = check_fields(&policy, channel, &new.fields)?;
         let special = check_special_care(&policy, &checked, new.special_care_consent)?;
+        if !new.consents.is_empty() || !special.is_empty() {
+            require_evidence(new.evidence.as_deref())?;
+        }
 
         let id = new_principal_id();
         let (dk, wrapped) = self.store.keys().new_data_key(&id)?;
@@ -686,12 +698,13 @@ impl Mamori {
             ))
         })?;
         let checked = check_fields(&policy, channel, fields)?;
-        let has_consent = self.store.consents(id).await?.iter().any(|c| {
-            c.withdrawn_at.is_none()
-                && c.evidence
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("special-care"))
-        });
+        // APPI 20(2): the consent on record is a structured fact, never read from a text.
+        let has_consent = self
+            .store
+            .consents(id)
+            .await?
+            .iter()
+            .any(|c| c.withdrawn_at.is_none() && c.special_care);
         check_special_care(&policy, &checked, has_consent)?;
         let dk = self.store.data_key(id).await?;
         let old = self.store.fields(id).await?;
@@ -700,7 +713,10 @@ impl Mamori {
             if let Some(f) = old.iter().find(|f| &f.category == cat)
                 && let Ok(plain) = open_with(&dk, &f.ciphertext, &field_aad(id, &f.record_id, cat))
             {
-                before.insert(cat.clone(), self.value_fingerprint(&plain).into());
+                before.insert(
+                    cat.clone(),
+                    Self::value_fingerprint(&dk, cat, &plain).into(),
+                );
             }
         }
         let at = mamori_store::now_string();
@@ -709,7 +725,7 @@ impl Mamori {
         for (cat, v) in &checked {
             after.insert(
                 cat.clone(),
-                self.value_fingerprint(v.value.as_bytes()).into(),
+                Self::value_fingerprint(&dk, cat, v.value.as_bytes()).into(),
             );
         }
         let categories: Vec<String> = sealed.iter().map(|f| f.category.clone()).collect();
@@ -776,6 +792,18 @@ pub(crate) fn check_evidence(e: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// A consent is recorded only with a reference to where it is evidenced (issue 20; APPI 17(2),
+/// 18(1), 20(2), 27(1); seed 003 Art. 9(1)): the signed form, the letter, the e-mail kept.
+pub(crate) fn require_evidence(e: Option<&str>) -> Result<&str> {
+    check_evidence(e)?;
+    match e.map(str::trim) {
+        Some(t) if !t.is_empty() => Ok(t),
+        _ => Err(ServiceError::BadInput(
+            "--evidence: is empty: a consent is recorded with where it is kept (e.g. form 2026-041)".into(),
+        )),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn consent_stmts(
     id: &str,
@@ -800,21 +828,23 @@ pub(crate) fn consent_stmts(
                 version,
                 by,
                 at,
+                false,
             )
         })
         .collect();
     if !special.is_empty() {
-        let ev = format!("special-care acquisition: {}", special.join(","));
+        // APPI 20(2): a structured fact (special_care), with the same document reference.
         out.push(Store::insert_consent(
             &random_hex(8),
             id,
             None,
             None,
             channel,
-            Some(&ev),
+            evidence,
             version,
             by,
             at,
+            true,
         ));
     }
     out

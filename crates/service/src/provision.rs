@@ -214,6 +214,8 @@ impl Mamori {
                 (None, Some(r.as_str()))
             }
         };
+        // Issue 20: a consent is recorded only with where it is evidenced.
+        let evidence = Some(crate::principal::require_evidence(evidence)?);
         let existing = self
             .store
             .consents(principal_id)

@@ -169,7 +169,12 @@ impl Mamori {
         )?)
     }
 
-    async fn open_for_request(&self, request_id: &str, what: &str, ct: &[u8]) -> Result<String> {
+    pub(crate) async fn open_for_request(
+        &self,
+        request_id: &str,
+        what: &str,
+        ct: &[u8],
+    ) -> Result<String> {
         let key = self.store.data_key(request_id).await?;
         let plain = open_with(&key, ct, &field_aad(request_id, what, "request")).map_err(|_| {
             ServiceError::Failed(format!(
@@ -315,12 +320,16 @@ impl Mamori {
         Ok(info(&self.request_row(id).await?, today_jst()))
     }
 
-    /// `mamori request verify ID --method METHOD` (seed 000 Art. 9 para. 2).
+    /// `mamori request verify ID --method METHOD --evidence TEXT` (seed 000 Art. 9 para. 2):
+    /// the evidence (the document seen and at most its number's last four digits, or the code
+    /// the principal entered) is recorded sealed under the request's key; the fulfilment rests
+    /// on it and the manager's review shows it (issue 20).
     pub async fn request_verify(
         &self,
         actor: &Actor,
         id: &str,
         method: &str,
+        evidence: Option<&str>,
     ) -> Result<RequestInfo> {
         self.require(actor, Action::Requests, "request.verify")
             .await?;
@@ -342,12 +351,18 @@ impl Mamori {
                     .join(", ")
             )));
         }
+        let evidence = evidence.unwrap_or("").trim();
+        rules::check_identity_evidence(method, evidence)
+            .map_err(|e| bad(format!("--evidence: {e}")))?;
         let r = self.request_row(id).await?;
         let status = Status::parse(&r.status).unwrap_or(Status::Open);
-        rules::may_verify(status, r.principal_id.is_some()).map_err(|e| bad(format!("ID: {e}")))?;
+        rules::may_verify(status, r.principal_id.is_some(), r.evidence_ct.is_some())
+            .map_err(|e| bad(format!("ID: {e}")))?;
+        let key = self.store.data_key(id).await?;
+        let evidence_ct = self.seal_for_request(&key, id, "evidence", evidence)?;
         self.store
             .write(
-                vec![Store::verify_request(id, &actor.login, method)],
+                vec![Store::verify_request(id, &actor.login, method, evidence_ct)],
                 vec![AuditDraft {
                     actor: actor.login.clone(),
                     action: "request.verify".into(),
@@ -613,7 +628,8 @@ impl Mamori {
             .await?;
         let r = self.request_row(id).await?;
         let status = Status::parse(&r.status).unwrap_or(Status::Open);
-        rules::may_fulfil(status, r.principal_id.is_some()).map_err(|e| bad(format!("ID: {e}")))?;
+        rules::may_fulfil(status, r.principal_id.is_some(), r.evidence_ct.is_some())
+            .map_err(|e| bad(format!("ID: {e}")))?;
         let kind = rules::parse_kind(&r.kind).map_err(ServiceError::Failed)?;
         let pid = r.principal_id.clone().unwrap_or_default();
         let principal = match self.store.principal(&pid).await? {
@@ -648,7 +664,10 @@ impl Mamori {
                 // The reveal is audited durably with the status change before anything leaves.
                 self.store
                     .write(
-                        vec![Store::fulfil_request(id, &actor.login, kind.as_str())],
+                        vec![
+                            Store::fulfil_request(id, &actor.login, kind.as_str()),
+                            review_stmt(actor, id, &pid, kind),
+                        ],
                         vec![AuditDraft {
                             actor: actor.login.clone(),
                             action: "request.fulfil".into(),
@@ -731,14 +750,14 @@ impl Mamori {
             RequestKind::Erasure => {
                 // The erasure and the request's fulfilment are one commit: a crash leaves either
                 // both or neither (issue 14), never an erased principal with an open request.
-                let (stmt, audit) = fulfil_parts(actor, id, &pid, kind, "erased");
+                let (stmts, audit) = fulfil_parts(actor, id, &pid, kind, "erased");
                 let d = self
                     .erase_with(
                         &actor.login,
                         &pid,
                         "request:erasure (APPI 35)",
                         Some(id),
-                        (vec![stmt], vec![audit]),
+                        (stmts, vec![audit]),
                     )
                     .await?;
                 self.store.shred_key_log().await;
@@ -768,8 +787,8 @@ impl Mamori {
         result: &str,
         mut stmts: Vec<mamori_store::Stmt>,
     ) -> Result<()> {
-        let (stmt, audit) = fulfil_parts(actor, id, pid, kind, result);
-        stmts.push(stmt);
+        let (done, audit) = fulfil_parts(actor, id, pid, kind, result);
+        stmts.extend(done);
         self.store.write(stmts, vec![audit]).await?;
         Ok(())
     }
@@ -826,8 +845,10 @@ impl Mamori {
             request_id: request_id.map(str::to_string),
             by: by.into(),
         };
+        let (shred, rekeyed, shredded) = self.shred_linked_texts(principal_id).await?;
         let mut stmts = Store::erase_statements(principal_id, &disposal);
         stmts.push(Store::destroy_key_statement(principal_id));
+        stmts.extend(shred);
         stmts.extend(then);
         let mut audit = vec![AuditDraft {
             actor: by.into(),
@@ -835,14 +856,142 @@ impl Mamori {
             principal_id: Some(principal_id.into()),
             categories: disposal.categories.clone(),
             decision: "done".into(),
-            detail: serde_json::json!({"disposal_id": disposal.disposal_id, "rule": rule, "request_id": request_id}),
+            detail: serde_json::json!({"disposal_id": disposal.disposal_id, "rule": rule, "request_id": request_id, "texts_shredded": shredded}),
             ..Default::default()
         }];
         audit.extend(then_audit);
         self.store.keys().forget(principal_id);
         self.store.write(stmts, audit).await?;
         self.store.keys().forget(principal_id);
+        for id in &rekeyed {
+            self.store.keys().forget(id);
+        }
         Ok(disposal)
+    }
+
+    /// The free texts of the records linked to a principal — the requests they made, the
+    /// complaints about them, the incidents that affected them — go with them (issue 20;
+    /// seed 000 Art. 8-4): each record gets a new data key (the old one, which every earlier
+    /// copy of its texts needs, is destroyed) and each text becomes a dated stub sealed under
+    /// the new key. A request's identity evidence (a document's name and last digits, or a
+    /// code) is not a text about the person and is resealed as it is, so the manager's review
+    /// still shows what a fulfilment rested on. Returns the statements, the records re-keyed
+    /// and the counts for the erasure's audit entry (ids and counts only).
+    async fn shred_linked_texts(
+        &self,
+        principal_id: &str,
+    ) -> Result<(Vec<mamori_store::Stmt>, Vec<String>, serde_json::Value)> {
+        use mamori_store::StubbedText as T;
+        let linked = self.store.linked_records(principal_id).await?;
+        let today = today_jst().to_string();
+        let stub = format!("{today} 本人の消去とともに消去 / erased on {today} with the principal");
+        let mut stmts = Vec::new();
+        let mut rekeyed = Vec::new();
+        let mut texts = 0u64;
+        let seal = |key: &mamori_store::Key32, id: &str, record: &str, what: &str, text: &str| {
+            seal_with(key, text.as_bytes(), &field_aad(id, record, what))
+                .map_err(ServiceError::from)
+        };
+        for rid in &linked.requests {
+            let Some(r) = self.store.request(rid).await? else {
+                continue;
+            };
+            if !self.store.has_data_key(rid).await? {
+                continue;
+            }
+            let evidence = match &r.evidence_ct {
+                Some(ct) => self.open_for_request(rid, "evidence", ct).await.ok(),
+                None => None,
+            };
+            let (key, wrapped) = self.store.keys().new_data_key(rid)?;
+            stmts.push(Store::rekey_statement(rid, &wrapped));
+            if r.details_ct.is_some() {
+                stmts.push(Store::stub_text(
+                    T::RequestDetails,
+                    rid,
+                    seal(&key, rid, "details", "request", &stub)?,
+                ));
+                texts += 1;
+            }
+            if r.reason_ct.is_some() {
+                stmts.push(Store::stub_text(
+                    T::RequestReason,
+                    rid,
+                    seal(&key, rid, "reason", "request", &stub)?,
+                ));
+                texts += 1;
+            }
+            if r.evidence_ct.is_some() {
+                let kept = evidence.unwrap_or_else(|| stub.clone());
+                stmts.push(Store::stub_text(
+                    T::RequestEvidence,
+                    rid,
+                    seal(&key, rid, "evidence", "request", &kept)?,
+                ));
+            }
+            rekeyed.push(rid.clone());
+        }
+        for (cid, notes) in &linked.complaints {
+            if !self.store.has_data_key(cid).await? {
+                continue;
+            }
+            let (key, wrapped) = self.store.keys().new_data_key(cid)?;
+            stmts.push(Store::rekey_statement(cid, &wrapped));
+            stmts.push(Store::stub_text(
+                T::ComplaintSummary,
+                cid,
+                seal(&key, cid, cid, "complaint_summary", &stub)?,
+            ));
+            stmts.push(Store::stub_text(
+                T::ComplaintResult,
+                cid,
+                seal(&key, cid, cid, "complaint_result", &stub)?,
+            ));
+            for n in notes {
+                stmts.push(Store::stub_text(
+                    T::ComplaintNote,
+                    n,
+                    seal(&key, cid, n, "complaint_note", &stub)?,
+                ));
+            }
+            texts += 1 + notes.len() as u64;
+            rekeyed.push(cid.clone());
+        }
+        for (iid, steps, notices) in &linked.incidents {
+            if !self.store.has_data_key(iid).await? {
+                continue;
+            }
+            let (key, wrapped) = self.store.keys().new_data_key(iid)?;
+            stmts.push(Store::rekey_statement(iid, &wrapped));
+            stmts.push(Store::stub_text(
+                T::IncidentDescription,
+                iid,
+                seal(&key, iid, iid, "incident_description", &stub)?,
+            ));
+            for st in steps {
+                stmts.push(Store::stub_text(
+                    T::IncidentStep,
+                    st,
+                    seal(&key, iid, st, "incident_step", &stub)?,
+                ));
+            }
+            for n in notices {
+                stmts.push(Store::stub_text(
+                    T::IncidentNotice,
+                    n,
+                    seal(&key, iid, n, "incident_notice", &stub)?,
+                ));
+            }
+            texts += 1 + (steps.len() + notices.len()) as u64;
+            rekeyed.push(iid.clone());
+        }
+        let counts = serde_json::json!({
+            "requests": linked.requests.len(),
+            "complaints": linked.complaints.len(),
+            "incidents": linked.incidents.len(),
+            "texts": texts,
+        });
+        Ok((stmts, rekeyed, counts))
     }
 
     /// The disclosure package (APPI 33: the electronic form, JSON) and a printable page, in the
@@ -1142,16 +1291,32 @@ fn write_files(
     Ok(out)
 }
 
-/// The statement and audit entry that mark a request fulfilled.
+/// The manager's review entry of a fulfilled request (issue 20), in the fulfilment's commit.
+fn review_stmt(actor: &Actor, id: &str, pid: &str, kind: RequestKind) -> mamori_store::Stmt {
+    Store::insert_request_review(
+        &random_hex(8),
+        pid,
+        &actor.login,
+        &format!("request:{}", kind.as_str()),
+        id,
+        &mamori_store::now_string(),
+    )
+}
+
+/// The statements (the status change and the manager's review entry) and the audit entry that
+/// mark a request fulfilled.
 fn fulfil_parts(
     actor: &Actor,
     id: &str,
     pid: &str,
     kind: RequestKind,
     result: &str,
-) -> (mamori_store::Stmt, AuditDraft) {
+) -> (Vec<mamori_store::Stmt>, AuditDraft) {
     (
-        Store::fulfil_request(id, &actor.login, result),
+        vec![
+            Store::fulfil_request(id, &actor.login, result),
+            review_stmt(actor, id, pid, kind),
+        ],
         AuditDraft {
             actor: actor.login.clone(),
             action: "request.fulfil".into(),

@@ -120,13 +120,17 @@ impl Mamori {
         Ok(rules::verdict(expired, fields, open.as_deref()))
     }
 
-    /// `mamori retention sweep [--now TIME] [--dry-run]`. `actor` is `None` for the server's
-    /// daily run (recorded as `system`).
+    /// `mamori retention sweep [--now TIME] [--dry-run] [--confirm-large]`. `actor` is `None`
+    /// for the server's daily run (recorded as `system`). A real sweep runs as of the clock
+    /// (a `--now` later than it is refused) and one that would destroy more than a tenth of all
+    /// principals is refused, before anything is destroyed, unless `confirm_large`
+    /// (`mamori_domain::retention::may_destroy`; seed 000 Art. 8-4).
     pub async fn retention_sweep(
         &self,
         actor: Option<&Actor>,
         now: Option<&str>,
         dry_run: bool,
+        confirm_large: bool,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<SweepReport> {
         let by = match actor {
@@ -137,10 +141,17 @@ impl Mamori {
             }
             None => SYSTEM.to_string(),
         };
+        let clock = Timestamp::now();
         let now = match now {
             Some(t) => crate::complaint::parse_time_arg(t, "--now")?,
-            None => Timestamp::now(),
+            None => clock,
         };
+        rules::may_sweep_at(now, clock, dry_run).map_err(|_| {
+            ServiceError::BadInput(format!(
+                "--now: a real sweep runs as of the clock ({}), never a later time: look ahead with a dry run",
+                mamori_calendar::format_jst(clock)
+            ))
+        })?;
         let policy = self.policy();
         let mut report = SweepReport {
             now: mamori_calendar::format_jst(now),
@@ -156,51 +167,74 @@ impl Mamori {
         }
         // Erasures the key store records (tombstones) for principals an older data backup put
         // back as active; a key merely missing (its backup not restored yet) is no erasure.
-        for (id, at) in self.store.active_but_erased().await? {
+        // They count towards the guard below.
+        let re_erase: Vec<(String, String)> = self.store.active_but_erased().await?;
+        let tombstoned: std::collections::BTreeSet<String> =
+            re_erase.iter().map(|(id, _)| id.clone()).collect();
+        // First what would go, then (a real sweep, once the guard lets it) the destruction:
+        // nothing is destroyed by a sweep that is refused.
+        let mut to_erase: Vec<PrincipalRow> = Vec::new();
+        let mut to_trim: Vec<(String, Vec<String>)> = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self.store.active_principals_page(&after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id.clone();
+            for p in page {
+                report.examined += 1;
+                if tombstoned.contains(&p.id) {
+                    continue;
+                }
+                match self.sweep_verdict(&policy, &p, now).await? {
+                    Verdict::Keep => {}
+                    Verdict::Held { reason } => report.held.push(Held {
+                        principal_id: p.id.clone(),
+                        reason,
+                    }),
+                    Verdict::Erase => to_erase.push(p),
+                    Verdict::RemoveFields(categories) => to_trim.push((p.id.clone(), categories)),
+                }
+            }
+            progress(report.examined);
+        }
+        if !dry_run {
+            let destroy = (to_erase.len() + re_erase.len()) as u64;
+            rules::may_destroy(destroy, report.examined, confirm_large).map_err(|_| {
+                ServiceError::BadInput(format!(
+                    "--confirm-large: this sweep would destroy {destroy} of {} principals, more than a tenth: check the list with a dry run, then confirm the sweep",
+                    report.examined
+                ))
+            })?;
+        }
+        for (id, at) in re_erase {
             if !dry_run {
                 let rule = format!("restored data: erased at {at}");
                 self.erase_principal(&by, &id, &rule, None).await?;
             }
             report.re_erased.push(id);
         }
-        let mut after = String::new();
-        loop {
-            let page = self.store.active_principals_page(&after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id.clone();
-            for p in &page {
-                report.examined += 1;
-                match self.sweep_verdict(&policy, p, now).await? {
-                    Verdict::Keep => {}
-                    Verdict::Held { reason } => report.held.push(Held {
-                        principal_id: p.id.clone(),
-                        reason,
-                    }),
-                    Verdict::Erase => {
-                        if !dry_run {
-                            let rule = format!(
-                                "retention:{} {}",
-                                p.channel,
-                                policy
-                                    .channel(&p.channel)
-                                    .map_or("", |c| c.retention.as_str())
-                            );
-                            self.erase_principal(&by, &p.id, &rule, None).await?;
-                        }
-                        report.destroyed.push(p.id.clone());
-                    }
-                    Verdict::RemoveFields(categories) => {
-                        if !dry_run {
-                            self.remove_expired_fields(&by, &p.id, &categories).await?;
-                        }
-                        report.fields_removed.push(FieldsRemoved {
-                            principal_id: p.id.clone(),
-                            categories,
-                        });
-                    }
-                }
+        for p in to_erase {
+            if !dry_run {
+                let rule = format!(
+                    "retention:{} {}",
+                    p.channel,
+                    policy
+                        .channel(&p.channel)
+                        .map_or("", |c| c.retention.as_str())
+                );
+                self.erase_principal(&by, &p.id, &rule, None).await?;
             }
-            progress(report.examined);
+            report.destroyed.push(p.id);
+        }
+        for (principal_id, categories) in to_trim {
+            if !dry_run {
+                self.remove_expired_fields(&by, &principal_id, &categories)
+                    .await?;
+            }
+            report.fields_removed.push(FieldsRemoved {
+                principal_id,
+                categories,
+            });
         }
         if !dry_run
             && (!report.destroyed.is_empty()

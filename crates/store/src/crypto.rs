@@ -413,6 +413,22 @@ impl Keys {
     }
 }
 
+/// A keyed fingerprint of a value under one principal's own data key (the old and new values in
+/// a correction's audit entry). It shows on the log that a value changed, and whoever holds
+/// that principal's key can check a candidate; it is meaningless once the key is destroyed
+/// (erasure), and two principals' fingerprints of the same value differ, so correcting another
+/// principal to a candidate value confirms nothing about anyone (issue 20).
+pub fn principal_fingerprint(data_key: &Key32, category: &str, value: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(data_key.as_ref())
+        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+    mac.update(b"mamori correction fingerprint v1");
+    mac.update(&[0]);
+    mac.update(category.as_bytes());
+    mac.update(&[0]);
+    mac.update(value);
+    mac.finalize().into_bytes().to_vec()
+}
+
 fn to_key32(v: Vec<u8>) -> Option<Key32> {
     let v = Zeroizing::new(v);
     let mut k = Zeroizing::new([0u8; 32]);

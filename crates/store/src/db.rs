@@ -465,6 +465,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_governance.sql")),
     (9, include_str!("../migrations/sqlite/0009_indexes.sql")),
     (10, include_str!("../migrations/sqlite/0010_sign_in.sql")),
+    // Issue 20's request evidence, structured special-care consent, request reviews. Numbered
+    // apart from the other issue-20 migrations (versions need not be consecutive).
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_trust_requests.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -483,6 +489,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (9, include_str!("../migrations/postgres/0009_indexes.sql")),
     (10, include_str!("../migrations/postgres/0010_sign_in.sql")),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_trust_requests.sql"),
+    ),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

@@ -92,6 +92,19 @@ pub struct ExceptionReviewRow {
     pub at: String,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
+    /// A fulfilled request under review (issue 20); `None` for an exception access.
+    pub request_id: Option<String>,
+}
+
+/// An audit entry of a staff-account action (creation, invitation, role change) for the
+/// manager's review: who did it, when, to which account (issue 20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffActionRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
 }
 
 /// What a new finding holds.
@@ -185,6 +198,7 @@ fn review_row(r: &AnyRow) -> Result<ExceptionReviewRow> {
         at: s(r, 6)?,
         reviewed_by: opt_s(r, 7)?,
         reviewed_at: opt_s(r, 8)?,
+        request_id: opt_s(r, 9)?,
     })
 }
 
@@ -347,13 +361,13 @@ impl Store {
     pub async fn exception_reviews(&self, pending: bool) -> Result<Vec<ExceptionReviewRow>> {
         let rows = if pending {
             self.rows(
-                "SELECT id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at FROM exception_reviews WHERE reviewed_at IS NULL ORDER BY at, id",
+                "SELECT id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at, request_id FROM exception_reviews WHERE reviewed_at IS NULL ORDER BY at, id",
                 vec![],
             )
             .await?
         } else {
             self.rows(
-                "SELECT id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at FROM exception_reviews ORDER BY at, id",
+                "SELECT id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at, request_id FROM exception_reviews ORDER BY at, id",
                 vec![],
             )
             .await?
@@ -364,11 +378,84 @@ impl Store {
     pub async fn exception_review_row(&self, id: &str) -> Result<Option<ExceptionReviewRow>> {
         let rows = self
             .rows(
-                "SELECT id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at FROM exception_reviews WHERE id = $1",
+                "SELECT id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at, request_id FROM exception_reviews WHERE id = $1",
                 vec![id.into()],
             )
             .await?;
         rows.first().map(review_row).transpose()
+    }
+
+    /// A fulfilled request goes to the manager's review (issue 20): the row names the request;
+    /// its evidence stays sealed with the request.
+    pub fn insert_request_review(
+        id: &str,
+        principal_id: &str,
+        staff: &str,
+        kind: &str,
+        request_id: &str,
+        at: &str,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO exception_reviews (id, principal_id, staff, kind, purpose, reason_ct, at, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            vec![
+                id.into(),
+                principal_id.into(),
+                staff.into(),
+                kind.into(),
+                "request".into(),
+                Vec::<u8>::new().into(),
+                at.into(),
+                request_id.into(),
+            ],
+        )
+    }
+
+    /// A staff-account action reviewed (the row is made when it is marked done; its id is
+    /// `audit-SEQ`, so it is marked once).
+    /// `account`: the login the action concerns (kept in the `purpose` column).
+    pub fn insert_staff_action_review(
+        id: &str,
+        staff: &str,
+        action: &str,
+        account: &str,
+        at: &str,
+        by: &str,
+    ) -> Stmt {
+        Stmt::new(
+            "INSERT INTO exception_reviews (id, principal_id, staff, kind, purpose, reason_ct, at, reviewed_by, reviewed_at) VALUES ($1, '', $2, $3, $4, $5, $6, $7, $8)",
+            vec![
+                id.into(),
+                staff.into(),
+                action.into(),
+                account.into(),
+                Vec::<u8>::new().into(),
+                at.into(),
+                by.into(),
+                now_string().into(),
+            ],
+        )
+    }
+
+    /// The audit entries of staff-account creations, invitations and role changes, oldest
+    /// first (read for the manager's review, issue 20).
+    pub async fn staff_account_actions(&self) -> Result<Vec<StaffActionRow>> {
+        let rows = self
+            .rows(
+                "SELECT seq, at, actor, action, detail FROM audit_log WHERE action IN ('staff.add', 'staff.invite', 'staff.role') AND decision = 'done' ORDER BY seq",
+                vec![],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StaffActionRow {
+                    seq: r.try_get::<i64, _>(0)?,
+                    at: s(r, 1)?,
+                    actor: s(r, 2)?,
+                    action: s(r, 3)?,
+                    detail: s(r, 4)?,
+                })
+            })
+            .collect()
     }
 
     pub fn mark_exception_reviewed(id: &str, by: &str) -> Stmt {

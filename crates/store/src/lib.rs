@@ -42,7 +42,7 @@ pub use audit::{AuditDraft, AuditEntry, Tamper, VerifyReport};
 pub use crypto::{Key32, Keys, Wrapped};
 pub use db::{Backend, Location, Stmt, Val};
 pub use provision::{ProvisionRow, ReviewRow};
-pub use requests::{DisposalRow, NewRequest, RequestRow};
+pub use requests::{DisposalRow, LinkedRecords, NewRequest, RequestRow, StubbedText};
 
 use crypto::AuditSigner;
 use writer::WriterHandle;
@@ -143,6 +143,9 @@ pub struct ConsentRow {
     pub policy_version: String,
     /// Given after being told the country, its regime and the recipient's measures (APPI 28(2)).
     pub informed_abroad: bool,
+    /// The consent to acquire special-care-required data (APPI 20(2)): a structured fact, not
+    /// a prefix of the evidence text (issue 20).
+    pub special_care: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -874,6 +877,7 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// `special_care`: the consent to acquire special-care-required data (APPI 20(2)).
     pub fn insert_consent(
         id: &str,
         principal_id: &str,
@@ -884,9 +888,10 @@ impl Store {
         policy_version: &str,
         recorded_by: &str,
         at: &str,
+        special_care: bool,
     ) -> Stmt {
         Stmt::new(
-            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by, special_care) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             vec![
                 id.into(),
                 principal_id.into(),
@@ -897,6 +902,7 @@ impl Store {
                 evidence.into(),
                 policy_version.into(),
                 recorded_by.into(),
+                i64::from(special_care).into(),
             ],
         )
     }
@@ -990,7 +996,7 @@ impl Store {
     pub async fn consents(&self, principal_id: &str) -> Result<Vec<ConsentRow>> {
         let rows = self
             .rows(
-                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version, informed_abroad FROM consents WHERE principal_id = $1 ORDER BY given_at",
+                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version, informed_abroad, special_care FROM consents WHERE principal_id = $1 ORDER BY given_at",
                 vec![principal_id.into()],
             )
             .await?;
@@ -1006,6 +1012,7 @@ impl Store {
                     evidence: opt_s(r, 6)?,
                     policy_version: s(r, 7)?,
                     informed_abroad: r.try_get::<i64, _>(8)? != 0,
+                    special_care: r.try_get::<i64, _>(9)? != 0,
                 })
             })
             .collect()

@@ -6,6 +6,29 @@ use sqlx::Row;
 
 use crate::{Backend, Result, Stmt, Store, now_string, opt_s, s};
 
+/// The records linked to a principal whose free texts are shredded with them: requests;
+/// complaints with their notes' ids; incidents with their steps' and notices' ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkedRecords {
+    pub requests: Vec<String>,
+    pub complaints: Vec<(String, Vec<String>)>,
+    pub incidents: Vec<(String, Vec<String>, Vec<String>)>,
+}
+
+/// Which sealed text of a linked record a stub replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StubbedText {
+    ComplaintSummary,
+    ComplaintResult,
+    ComplaintNote,
+    RequestDetails,
+    RequestReason,
+    RequestEvidence,
+    IncidentDescription,
+    IncidentStep,
+    IncidentNotice,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
     pub id: String,
@@ -28,6 +51,8 @@ pub struct RequestRow {
     pub ground: Option<String>,
     pub reason_ct: Option<Vec<u8>>,
     pub result: Option<String>,
+    /// The identity evidence recorded at verification (sealed under the request's key).
+    pub evidence_ct: Option<Vec<u8>>,
 }
 
 /// A disposal record: what was destroyed, how much, when, by which rule — never the values
@@ -66,6 +91,7 @@ fn request_row(r: &sqlx::any::AnyRow) -> Result<RequestRow> {
         ground: opt_s(r, 17)?,
         reason_ct: r.try_get::<Option<Vec<u8>>, _>(18)?,
         result: opt_s(r, 19)?,
+        evidence_ct: r.try_get::<Option<Vec<u8>>, _>(20)?,
     })
 }
 
@@ -108,7 +134,7 @@ impl Store {
     pub async fn request(&self, id: &str) -> Result<Option<RequestRow>> {
         let rows = self
             .rows(
-                "SELECT id, principal_id, kind, status, received_at, answer_by, channel, purpose, details_ct, fee_yen, lang, opened_by, verified_at, verified_by, verify_method, closed_at, closed_by, ground, reason_ct, result FROM requests WHERE id = $1",
+                "SELECT id, principal_id, kind, status, received_at, answer_by, channel, purpose, details_ct, fee_yen, lang, opened_by, verified_at, verified_by, verify_method, closed_at, closed_by, ground, reason_ct, result, evidence_ct FROM requests WHERE id = $1",
                 vec![id.into()],
             )
             .await?;
@@ -119,7 +145,7 @@ impl Store {
     pub async fn requests(&self) -> Result<Vec<RequestRow>> {
         let rows = self
             .rows(
-                "SELECT id, principal_id, kind, status, received_at, answer_by, channel, purpose, details_ct, fee_yen, lang, opened_by, verified_at, verified_by, verify_method, closed_at, closed_by, ground, reason_ct, result FROM requests ORDER BY answer_by, received_at, id",
+                "SELECT id, principal_id, kind, status, received_at, answer_by, channel, purpose, details_ct, fee_yen, lang, opened_by, verified_at, verified_by, verify_method, closed_at, closed_by, ground, reason_ct, result, evidence_ct FROM requests ORDER BY answer_by, received_at, id",
                 vec![],
             )
             .await?;
@@ -135,10 +161,17 @@ impl Store {
         .expecting(1, "the request is linked already or no longer open")
     }
 
-    pub fn verify_request(id: &str, by: &str, method: &str) -> Stmt {
+    /// Mark a request verified with the evidence the check rests on (sealed; issue 20).
+    pub fn verify_request(id: &str, by: &str, method: &str, evidence_ct: Vec<u8>) -> Stmt {
         Stmt::new(
-            "UPDATE requests SET status = 'verified', verified_at = $2, verified_by = $3, verify_method = $4 WHERE id = $1 AND status = 'open'",
-            vec![id.into(), now_string().into(), by.into(), method.into()],
+            "UPDATE requests SET status = 'verified', verified_at = $2, verified_by = $3, verify_method = $4, evidence_ct = $5 WHERE id = $1 AND (status = 'open' OR (status = 'verified' AND evidence_ct IS NULL))",
+            vec![
+                id.into(),
+                now_string().into(),
+                by.into(),
+                method.into(),
+                evidence_ct.into(),
+            ],
         )
         .expecting(1, "the request changed meanwhile: look at it again")
     }
@@ -217,15 +250,125 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Leave no copy of destroyed keys on disk: on SQLite, checkpoint the key store's WAL into
-    /// the file (whose deleted pages `secure_delete` has overwritten) and truncate it. Run after
-    /// an erasure request and at the end of a sweep.
+    /// Leave no copy of what an erasure deleted on disk: on SQLite, checkpoint the WALs of the
+    /// key store and of the main database into their files (whose deleted cells and pages
+    /// `secure_delete` has overwritten with zeros) and truncate them, so neither the destroyed
+    /// data key nor the deleted ciphertexts and blind-index digests survive in `mamori.db`,
+    /// `keys.db` or their `-wal` files. Run after an erasure request and at the end of a sweep.
+    /// On PostgreSQL the deleted rows stay as dead tuples until VACUUM reuses their space
+    /// (SECURITY.md says what holds there).
     pub async fn shred_key_log(&self) {
         if self.backend() == Backend::Sqlite {
-            let _ = sqlx::query("PRAGMA mamori_keys.wal_checkpoint(TRUNCATE)")
-                .execute(self.pool())
-                .await;
+            for sql in [
+                "PRAGMA mamori_keys.wal_checkpoint(TRUNCATE)",
+                "PRAGMA main.wal_checkpoint(TRUNCATE)",
+            ] {
+                if let Err(e) = sqlx::query(sql).execute(self.pool()).await {
+                    tracing::warn!(error = %e, "WAL checkpoint after an erasure failed");
+                }
+            }
         }
+    }
+
+    /// The records that name a principal by link, whose free texts go with them at erasure
+    /// (issue 20): complaints and requests about them, incidents that affected them, with the
+    /// ids of each record's sealed texts.
+    pub async fn linked_records(&self, principal_id: &str) -> Result<LinkedRecords> {
+        let ids = |rows: Vec<sqlx::any::AnyRow>| -> Result<Vec<String>> {
+            rows.iter().map(|r| s(r, 0)).collect()
+        };
+        let complaints = ids(self
+            .rows(
+                "SELECT id FROM complaints WHERE principal_id = $1 ORDER BY id",
+                vec![principal_id.into()],
+            )
+            .await?)?;
+        let mut out = LinkedRecords {
+            requests: ids(self
+                .rows(
+                    "SELECT id FROM requests WHERE principal_id = $1 ORDER BY id",
+                    vec![principal_id.into()],
+                )
+                .await?)?,
+            ..Default::default()
+        };
+        for c in complaints {
+            let notes = ids(self
+                .rows(
+                    "SELECT id FROM complaint_notes WHERE complaint_id = $1 ORDER BY id",
+                    vec![c.as_str().into()],
+                )
+                .await?)?;
+            out.complaints.push((c, notes));
+        }
+        let incidents = ids(
+            self.rows(
+                "SELECT incident_id FROM incident_principals WHERE principal_id = $1 ORDER BY incident_id",
+                vec![principal_id.into()],
+            )
+            .await?,
+        )?;
+        for i in incidents {
+            let steps = ids(self
+                .rows(
+                    "SELECT id FROM incident_steps WHERE incident_id = $1 ORDER BY id",
+                    vec![i.as_str().into()],
+                )
+                .await?)?;
+            let notices = ids(
+                self.rows(
+                    "SELECT id FROM incident_notices WHERE incident_id = $1 AND text_ct IS NOT NULL ORDER BY id",
+                    vec![i.as_str().into()],
+                )
+                .await?,
+            )?;
+            out.incidents.push((i, steps, notices));
+        }
+        Ok(out)
+    }
+
+    /// Replace a record's data key (key id = the record's id) by a new one, in the commit that
+    /// reseals its texts: the old key is gone, so the old ciphertexts (in backups too) are
+    /// unreadable.
+    pub fn rekey_statement(record_id: &str, wrapped: &crate::crypto::Wrapped) -> Stmt {
+        Stmt::new(
+            "UPDATE mamori_keys.data_keys SET wrapped = $2, kek_id = $3, created_at = $4 WHERE principal_id = $1",
+            vec![
+                record_id.into(),
+                wrapped.bytes.clone().into(),
+                wrapped.kek_id.as_str().into(),
+                now_string().into(),
+            ],
+        )
+        .expecting(1, "the record has no data key")
+    }
+
+    /// A linked record's sealed text replaced by its stub (sealed under the record's new key).
+    pub fn stub_text(which: StubbedText, id: &str, ct: Vec<u8>) -> Stmt {
+        let sql = match which {
+            StubbedText::ComplaintSummary => "UPDATE complaints SET summary_ct = $2 WHERE id = $1",
+            StubbedText::ComplaintResult => {
+                "UPDATE complaints SET result_ct = $2 WHERE id = $1 AND result_ct IS NOT NULL"
+            }
+            StubbedText::ComplaintNote => "UPDATE complaint_notes SET text_ct = $2 WHERE id = $1",
+            StubbedText::RequestDetails => {
+                "UPDATE requests SET details_ct = $2 WHERE id = $1 AND details_ct IS NOT NULL"
+            }
+            StubbedText::RequestReason => {
+                "UPDATE requests SET reason_ct = $2 WHERE id = $1 AND reason_ct IS NOT NULL"
+            }
+            StubbedText::RequestEvidence => {
+                "UPDATE requests SET evidence_ct = $2 WHERE id = $1 AND evidence_ct IS NOT NULL"
+            }
+            StubbedText::IncidentDescription => {
+                "UPDATE incidents SET description_ct = $2 WHERE id = $1"
+            }
+            StubbedText::IncidentStep => "UPDATE incident_steps SET text_ct = $2 WHERE id = $1",
+            StubbedText::IncidentNotice => {
+                "UPDATE incident_notices SET text_ct = $2 WHERE id = $1 AND text_ct IS NOT NULL"
+            }
+        };
+        Stmt::new(sql, vec![id.into(), ct.into()])
     }
 
     /// Whether the key store still holds a principal's data key.

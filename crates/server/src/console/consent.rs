@@ -145,6 +145,17 @@ async fn consent_step(
     };
     match done {
         Ok(()) => see_other(&format!("{back}#consents")),
+        // Issue 20: a consent needs its evidence; said in the page's language with the label.
+        Err(ServiceError::BadInput(m)) if m.starts_with("--evidence: is empty") => {
+            let e = ServiceError::BadInput(
+                c.t(
+                    "同意の記録の所在: 同意書など、同意の記録がどこにあるかを書いてください(例: 申込書 2026-041)。書かないと同意は記録されません。",
+                    "Where the consent is kept: say where the signed consent is kept (e.g. form 2026-041); without it the consent is not recorded.",
+                )
+                .to_string(),
+            );
+            error_page(&c, &e, &back)
+        }
         Err(e) => error_page(&c, &e, &back),
     }
 }

@@ -14,7 +14,7 @@ use axum::routing::get;
 use mamori_policy::Lang;
 use mamori_service::ServiceError;
 
-use super::{Choice, Fields, Staff, checked, ctx, field, page};
+use super::{Choice, Fields, Staff, checked, ctx, field, opt, page};
 use crate::AppState;
 use crate::pages::{LangQuery, error_page};
 
@@ -179,6 +179,7 @@ async fn import_run(
             &bytes,
             &consents,
             field(&f, "special_care_consent") == "1",
+            opt(&f, "evidence").as_deref(),
             &mut |_| {},
         )
         .await

@@ -343,13 +343,33 @@ async fn reviews(
             .into_iter()
             .rev()
             .map(|r| ReviewRow {
+                // What the entry rests on (issue 20): an exception's written reason, a fulfilled
+                // request's identity check and evidence, a staff-account change's detail.
+                reason: match (&r.request_id, &r.account) {
+                    (Some(req), _) => format!(
+                        "{} {req}: {} — {} ({})",
+                        c.t("請求", "request"),
+                        r.verify_method.clone().unwrap_or_default(),
+                        r.evidence.clone().unwrap_or_default(),
+                        r.verified_by.clone().unwrap_or_default(),
+                    ),
+                    (None, Some(acc)) => format!(
+                        "{} {acc} {}",
+                        c.t("職員アカウント", "staff account"),
+                        r.detail
+                            .as_ref()
+                            .and_then(|d| d.get("role").or_else(|| d.get("to")))
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                    ),
+                    (None, None) => r.reason.clone().unwrap_or_default(),
+                },
                 id: r.id,
                 at: r.at,
                 staff: r.staff,
                 principal: r.principal_id,
                 kind: r.kind,
                 purpose: r.purpose,
-                reason: r.reason.unwrap_or_default(),
                 reviewed: match (r.reviewed_by, r.reviewed_at) {
                     (Some(by), Some(at)) => format!("{at} ({by})"),
                     _ => String::new(),

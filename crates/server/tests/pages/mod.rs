@@ -966,6 +966,12 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
         .click()
         .await
         .unwrap();
+    c.find(Locator::Id("evidence"))
+        .await
+        .unwrap()
+        .send_keys("form 2026-17")
+        .await
+        .unwrap();
     c.find(Locator::Id("give-consent"))
         .await
         .unwrap()
@@ -1405,6 +1411,23 @@ async fn consent_is_given_and_withdrawn_on_the_principal_page() {
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].recipient.as_deref(), Some("selecttype"));
 
+        // Without its evidence a consent is not recorded: said in the page's language with the
+        // field's label (issue 20).
+        let r = post_form(
+            &s,
+            &action,
+            &clerk,
+            &[
+                ("csrf", &csrf),
+                ("op", "give"),
+                ("target", "purpose:inquiry_response"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("同意の記録の所在: 同意書など"), "{html}");
+        assert_eq!(s.m.consents_list(&clerk_actor, &id).await.unwrap().len(), 1);
         // An unknown purpose names the field.
         let r = post_form(
             &s,
@@ -2520,7 +2543,7 @@ async fn a_clerk_opens_a_student_records_payments_and_a_refund_that_matches_refu
                 None,
             )
             .unwrap(),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
@@ -2771,23 +2794,30 @@ async fn the_manager_reviews_exception_accesses_and_records_a_contractors_contra
         let (status, html) = get_page(&s, "/console/reviews", &clerk).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(html.contains("denied: role clerk"), "{html}");
-        let rv = s.m.exception_reviews(&boss_actor, false).await.unwrap();
+        // Besides it, the set-up's account creations wait for review (issue 20).
+        let exceptions = |v: Vec<mamori_service::governance::ExceptionReviewInfo>| {
+            v.into_iter()
+                .filter(|r| r.kind != "staff.add")
+                .collect::<Vec<_>>()
+        };
+        let rv = exceptions(s.m.exception_reviews(&boss_actor, false).await.unwrap());
         assert_eq!(rv.len(), 1);
         let done = format!("/console/reviews/{}/done", rv[0].id);
         refused_without_the_token(&s, &done, &boss, &[]).await;
         let r = post_form(&s, &done, &clerk, &[("csrf", &ccsrf)]).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert_eq!(
-            s.m.exception_reviews(&boss_actor, false)
-                .await
-                .unwrap()
-                .len(),
+            exceptions(s.m.exception_reviews(&boss_actor, false).await.unwrap()).len(),
             1
         );
         let r = post_form(&s, &done, &boss, &[("csrf", &bcsrf)]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let (_, html) = get_page(&s, "/console/reviews", &boss).await;
-        assert!(html.contains("id=\"no-reviews\""), "{html}");
+        assert!(!html.contains("警察署からの照会"), "{html}");
+        assert!(
+            html.contains("staff.add"),
+            "account creations are listed: {html}"
+        );
         let (_, html) = get_page(&s, "/console/reviews?all=1", &boss).await;
         assert!(html.contains("(boss)"), "{html}");
         let r = post_form(&s, &done, &boss, &[("csrf", &bcsrf)]).await;
@@ -3077,6 +3107,111 @@ async fn the_console_invites_with_a_setup_link_and_everyone_changes_their_own_pa
     .await;
 }
 
+// ---- issue 20: the identity check's evidence and the sweep guard in the console -------------
+
+#[tokio::test]
+async fn the_console_verifies_on_evidence_and_guards_a_large_sweep_in_the_pages_language() {
+    on_both(|s| async move {
+        let id = add_principal(&s.m).await;
+        let clerk_actor = s.m.actor("sato").await.unwrap();
+        let rid = s
+            .m
+            .request_open(
+                &clerk_actor,
+                mamori_service::request::OpenRequest {
+                    principal_id: Some(id.clone()),
+                    kind: "disclosure".into(),
+                    received_at: "2026-11-20T10:00:00+09:00".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let (clerk, ccsrf) = console_login(&s, "sato").await;
+        let (status, html) = get_page(&s, &format!("/console/requests/{rid}"), &clerk).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("name=\"evidence\""), "{html}");
+        let verify = format!("/console/requests/{rid}/verify");
+        let whole = [
+            ("csrf", ccsrf.as_str()),
+            ("method", "in_person_residence_card"),
+            ("evidence", "在留カード AB12345678CD"),
+        ];
+        let r = post_form(&s, &verify, &clerk, &whole).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("確認の根拠: 確認した書類の名前と番号の末尾4桁まで") && !html.contains("12345678"),
+            "{html}"
+        );
+        let r = post_form(&s, &format!("{verify}?lang=en"), &clerk, &whole).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Evidence: holds a whole document number") && !html.contains("12345678"),
+            "{html}"
+        );
+        let shown = s.m.request_show(&clerk_actor, &rid).await.unwrap();
+        assert_eq!(shown["status"], "open", "nothing recorded");
+        let r = post_form(
+            &s,
+            &verify,
+            &clerk,
+            &[
+                ("csrf", ccsrf.as_str()),
+                ("method", "in_person_residence_card"),
+                ("evidence", "在留カード 末尾1234"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(s.m.request_show(&clerk_actor, &rid).await.unwrap()["status"], "verified");
+
+        // The sweep: one of one principals expired; refused until the box is ticked.
+        sqlx::query("UPDATE principals SET created_at = '2020-01-01T00:00:00Z', last_activity_at = '2020-01-01T00:00:00Z'")
+            .execute(s.m.store().pool())
+            .await
+            .unwrap();
+        s.m.request_refuse(&clerk_actor, &rid, "other-law", "テストのため取り下げ", None)
+            .await
+            .unwrap();
+        let (boss, bcsrf) = console_login(&s, "boss").await;
+        let (_, html) = get_page(&s, "/console/retention", &boss).await;
+        assert!(html.contains("id=\"confirm-large\""), "{html}");
+        let r = post_form(&s, "/console/retention", &boss, &[("csrf", &bcsrf), ("mode", "sweep")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("id=\"problem\"")
+                && html.contains("この廃棄では1人(全本人の1割超)が消去されるため、実行しませんでした")
+                && html.contains("「全本人の1割を超える消去も実行する」"),
+            "{html}"
+        );
+        assert_eq!(s.m.status().await.unwrap()["principals"], 1);
+        let r = post_form(
+            &s,
+            "/console/retention?lang=en",
+            &boss,
+            &[("csrf", &bcsrf), ("mode", "sweep")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("This sweep would erase 1 principals, more than a tenth of all, so nothing was done"), "{html}");
+        let r = post_form(
+            &s,
+            "/console/retention",
+            &boss,
+            &[("csrf", &bcsrf), ("mode", "sweep"), ("confirm_large", "yes")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(s.m.status().await.unwrap()["principals"], 0);
+    })
+    .await;
+}
+
 /// Every failed console sign-in reads the same, in the page's language (issue 20).
 #[tokio::test]
 async fn a_failed_console_sign_in_reads_the_same_for_every_login() {
@@ -3110,6 +3245,44 @@ async fn a_failed_console_sign_in_reads_the_same_for_every_login() {
         }
         assert_eq!(seen[0], "ログイン名またはパスワードが違います");
         assert_eq!(seen[0], seen[1]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_exception_reason_is_refused_in_the_pages_language_and_nothing_is_read() {
+    on_both(|s| async move {
+        let id = add_principal(&s.m).await;
+        let (clerk, csrf) = console_login(&s, "sato").await;
+        let before = s.m.status().await.unwrap()["audit_entries"].clone();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("purpose", "inquiry_response"),
+            ("basis", "law"),
+            ("reason", "x"),
+        ];
+        let path = format!("/console/principals/{id}/reveal");
+        let r = post_form(&s, &path, &clerk, &form).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("理由: 短すぎて確認できません。根拠となる法令や照会を8文字以上で"),
+            "{html}"
+        );
+        assert!(!html.contains("Le Thi Hoa"), "{html}");
+        let r = post_form(&s, &format!("{path}?lang=en"), &clerk, &form).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Reason: too short to review: write at least 8 characters"),
+            "{html}"
+        );
+        assert_eq!(
+            s.m.status().await.unwrap()["audit_entries"],
+            before,
+            "nothing read, nothing logged"
+        );
+        assert_eq!(s.m.status().await.unwrap()["pending_exception_reviews"], 0);
     })
     .await;
 }

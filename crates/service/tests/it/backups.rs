@@ -388,7 +388,7 @@ async fn a_new_machine_restores_data_and_keys_in_either_order_or_together() {
                     assert_eq!(m.status().await.unwrap()["principals"], 2, "{order}");
                     // The server's sweep at start (before the keys are back) erases nobody.
                     let s = m
-                        .retention_sweep(None, None, false, &mut |_| {})
+                        .retention_sweep(None, None, false, false, &mut |_| {})
                         .await
                         .unwrap();
                     assert!(
@@ -546,7 +546,7 @@ async fn an_old_key_backup_never_revives_someone_erased_after_it() {
         // A later sweep does not erase anyone else.
         let manager = actor(&e, "manager").await;
         let s =
-            e.m.retention_sweep(Some(&manager), None, false, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
                 .await
                 .unwrap();
         assert!(s.re_erased.is_empty() && s.destroyed.is_empty(), "{s:?}");
@@ -638,7 +638,12 @@ async fn backups_and_disclosure_packages_are_0600_and_never_written_through_a_sy
             )
             .await
             .unwrap();
-        e.m.request_verify(&clerk, &o.id, "in_person_residence_card")
+        e.m.request_verify(
+            &clerk,
+            &o.id,
+            "in_person_residence_card",
+            Some("在留カード 末尾1234"),
+        )
             .await
             .unwrap();
         let pkg = dir.path().join("package");

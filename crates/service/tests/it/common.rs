@@ -126,3 +126,52 @@ pub fn scan_dir(dir: &std::path::Path, needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// Move a principal's dates (registration, last activity, fields' updates) back by `span` and
+/// `extra_secs` more, as if registered that long ago: a real retention sweep runs only as of the
+/// clock (issue 20), so a test ages its data instead of sweeping in the future.
+pub async fn age(e: &Env, id: &str, span: &str, extra_secs: i64) {
+    let back = jiff::Timestamp::now()
+        .to_zoned(mamori_calendar::japan_tz())
+        .checked_sub(span.parse::<jiff::Span>().unwrap())
+        .unwrap()
+        .timestamp()
+        - jiff::SignedDuration::from_secs(extra_secs);
+    let back = back.to_string();
+    e.m.store()
+        .write(
+            vec![
+                mamori_store::Stmt::new(
+                    "UPDATE principals SET created_at = $2, last_activity_at = $2 WHERE id = $1",
+                    vec![id.into(), back.as_str().into()],
+                ),
+                mamori_store::Stmt::new(
+                    "UPDATE fields SET updated_at = $2 WHERE principal_id = $1",
+                    vec![id.into(), back.as_str().into()],
+                ),
+            ],
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+/// Files under `dir` whose bytes contain `needle` (raw scans for digests and ciphertexts).
+pub fn scan_dir_bytes(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            found.extend(scan_dir_bytes(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && !needle.is_empty()
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            found.push(p.display().to_string());
+        }
+    }
+    found
+}

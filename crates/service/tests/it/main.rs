@@ -6,10 +6,12 @@
     clippy::panic
 )]
 
+mod alone;
 mod audit;
 mod backups;
 mod common;
 mod complaints;
+mod erasure;
 mod faults;
 mod governance;
 mod incidents;

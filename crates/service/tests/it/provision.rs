@@ -136,7 +136,7 @@ async fn a_third_party_needs_consent_and_the_record_holds_the_items_appi_29_requ
                 &clerk,
                 &id,
                 &ConsentTarget::Recipient("stripe".into()),
-                None,
+                Some("form 2026-041"),
                 false,
             )
             .await
@@ -218,7 +218,7 @@ async fn only_the_declared_categories_and_purposes_go_to_a_recipient() {
     on_both("chiba-ia", |e| async move {
         let id = member(&e).await;
         let clerk = actor(&e, "clerk").await;
-        e.m.consent_give(&clerk, &id, &ConsentTarget::Recipient("stripe".into()), None, false).await.unwrap();
+        e.m.consent_give(&clerk, &id, &ConsentTarget::Recipient("stripe".into()), Some("form 2026-041"), false).await.unwrap();
         let r = denied(provide(&e.m, "clerk", req(&id, "stripe", "registration_contact", &["name", "phone"])).await);
         assert_eq!(r, "recipient stripe may receive only payment_token, name, email; not phone (seed 000 Art. 7; APPI 27)");
         let r = denied(provide(&e.m, "clerk", req(&id, "stripe", "material_delivery", &["name"])).await);
@@ -426,7 +426,7 @@ async fn recipients_abroad_follow_appi_28() {
             &clerk,
             &id,
             &ConsentTarget::Recipient("partner_vn".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
@@ -475,7 +475,7 @@ async fn recipients_abroad_follow_appi_28() {
                 &clerk,
                 &id,
                 &ConsentTarget::Recipient("stripe".into()),
-                None,
+                Some("form 2026-041"),
                 true,
             )
             .await,
@@ -544,7 +544,7 @@ async fn a_provision_stop_blocks_third_parties_but_not_contractors_nor_the_law()
             &clerk,
             &id,
             &ConsentTarget::Recipient("stripe".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await

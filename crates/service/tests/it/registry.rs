@@ -351,28 +351,28 @@ async fn import_reports_bad_rows_by_line_reads_shift_jis_and_does_not_duplicate_
         let csv = "name,email,phone\n鈴木 一郎,ichiro@example.jp,03-1234-5678\nBad Row,broken-email,\nMaria Santos,maria@example.com,080-1111-2222\n";
         let mut n = 0;
         let mut progress = |x: u64| n = x;
-        let r = e.m.import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, &mut progress).await.unwrap();
+        let r = e.m.import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, None, &mut progress).await.unwrap();
         assert_eq!((r.rows, r.added, r.errors.len()), (3, 2, 1));
         assert_eq!(r.errors[0].line, 3);
         assert_eq!(r.errors[0].field, "email");
         assert!(!r.errors[0].problem.contains("broken-email"));
         assert_eq!(n, 3);
         // Rerun: nothing new.
-        let r2 = e.m.import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, &mut |_| {}).await.unwrap();
+        let r2 = e.m.import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, None, &mut |_| {}).await.unwrap();
         assert_eq!((r2.added, r2.already_imported), (0, 2));
         // Same person typed differently but same email: already registered.
         let again = "name,email\n鈴木　一郎,ICHIRO@example.jp\n";
-        let r3 = e.m.import_csv(&clerk, "volunteer", again.as_bytes(), &[], false, &mut |_| {}).await.unwrap();
+        let r3 = e.m.import_csv(&clerk, "volunteer", again.as_bytes(), &[], false, None, &mut |_| {}).await.unwrap();
         assert_eq!((r3.added, r3.already_registered), (0, 1));
         // Shift_JIS from Excel.
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("name,email\n高橋 次郎,jiro@example.jp\n");
-        let r4 = e.m.import_csv(&clerk, "volunteer", &sjis, &[], false, &mut |_| {}).await.unwrap();
+        let r4 = e.m.import_csv(&clerk, "volunteer", &sjis, &[], false, None, &mut |_| {}).await.unwrap();
         assert_eq!((r4.encoding.as_str(), r4.added), ("shift_jis", 1));
         let s = e.m.principal_show(&clerk, &r4.ids[0], "registration_contact", None, None).await.unwrap();
         assert_eq!(s.fields["name"], "高橋 次郎");
         assert_eq!(principals(&e).await, 3);
         // A column the channel does not collect stops the import before anything is stored.
-        let m = bad_input(e.m.import_csv(&clerk, "inquiry", b"name,passport_number\nA,B\n", &[], false, &mut |_| {}).await);
+        let m = bad_input(e.m.import_csv(&clerk, "inquiry", b"name,passport_number\nA,B\n", &[], false, None, &mut |_| {}).await);
         assert!(m.contains("line 1") && m.contains("passport_number"), "{m}");
         e.m.audit_verify().await.unwrap();
     })
@@ -545,9 +545,17 @@ async fn no_personal_value_is_in_the_data_folder_in_plaintext() {
         .await
         .unwrap();
     let csv = "name,email,phone\nPlaintext Probe,probe@example.jp,03-9876-5432\n";
-    e.m.import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, &mut |_| {})
-        .await
-        .unwrap();
+    e.m.import_csv(
+        &clerk,
+        "volunteer",
+        csv.as_bytes(),
+        &[],
+        false,
+        None,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     let exc = Exception {
         kind: ExceptionKind::Law,
         reason: "court order naming Yamada".into(),

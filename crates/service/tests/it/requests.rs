@@ -26,7 +26,7 @@ async fn verified(e: &Env, clerk: &Actor, pid: &str, kind: &str) -> String {
         e.m.request_open(clerk, open(Some(pid), kind, "2026-11-20T10:30:00+09:00"))
             .await
             .unwrap();
-    e.m.request_verify(clerk, &o.id, "email_code")
+    e.m.request_verify(clerk, &o.id, "email_code", Some("K7Q2X9"))
         .await
         .unwrap();
     o.id
@@ -75,7 +75,11 @@ async fn nothing_is_disclosed_or_changed_before_the_identity_is_verified() {
             !log.iter().any(|x| x.action == "request.fulfil"),
             "no fulfilment on the log"
         );
-        match e.m.request_verify(&clerk, "r_nothing", "email_code").await {
+        match e
+            .m
+            .request_verify(&clerk, "r_nothing", "email_code", Some("K7Q2X9"))
+            .await
+        {
             Err(ServiceError::NotFound(m)) => assert!(m.contains("no request r_nothing"), "{m}"),
             other => panic!("expected not found, got {other:?}"),
         }
@@ -88,7 +92,10 @@ async fn nothing_is_disclosed_or_changed_before_the_identity_is_verified() {
             )
             .await
             .unwrap();
-        let m = bad_input(e.m.request_verify(&clerk, &o.id, "fingerprint").await);
+        let m = bad_input(
+            e.m.request_verify(&clerk, &o.id, "fingerprint", Some("K7Q2X9"))
+                .await,
+        );
         assert!(
             m.starts_with("--method: \"fingerprint\" is not an identity check"),
             "{m}"
@@ -106,7 +113,7 @@ async fn a_disclosure_package_holds_every_value_purpose_recipient_and_provision_
             &clerk,
             &pid,
             &ConsentTarget::Recipient("selecttype".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
@@ -126,9 +133,14 @@ async fn a_disclosure_package_holds_every_value_purpose_recipient_and_provision_
         let mut req = open(Some(&pid), "disclosure", "2026-11-20T10:30:00+09:00");
         req.lang = Some(Lang::En);
         let o = e.m.request_open(&clerk, req).await.unwrap();
-        e.m.request_verify(&clerk, &o.id, "in_person_residence_card")
-            .await
-            .unwrap();
+        e.m.request_verify(
+            &clerk,
+            &o.id,
+            "in_person_residence_card",
+            Some("在留カード 末尾1234"),
+        )
+        .await
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let f =
             e.m.request_fulfil(&clerk, &o.id, &[], Some(dir.path()))
@@ -210,7 +222,7 @@ async fn correction_suspension_and_provision_stop_take_effect() {
         let mut req = open(Some(&pid), "suspension", "2026-11-20T10:30:00+09:00");
         req.purpose = Some("registration_renewal".into());
         let o = e.m.request_open(&clerk, req).await.unwrap();
-        e.m.request_verify(&clerk, &o.id, "mailed_code")
+        e.m.request_verify(&clerk, &o.id, "mailed_code", Some("K7Q2X9"))
             .await
             .unwrap();
         e.m.request_fulfil(&clerk, &o.id, &[], None).await.unwrap();
@@ -238,7 +250,7 @@ async fn correction_suspension_and_provision_stop_take_effect() {
             &clerk,
             &pid,
             &ConsentTarget::Recipient("selecttype".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
@@ -393,7 +405,10 @@ async fn refusal_needs_a_ground_and_a_reason_and_produces_a_notice() {
             en.contains("We cannot meet your request") && en.contains("could not confirm"),
             "{en}"
         );
-        let m = bad_input(e.m.request_verify(&clerk, &o.id, "email_code").await);
+        let m = bad_input(
+            e.m.request_verify(&clerk, &o.id, "email_code", Some("K7Q2X9"))
+                .await,
+        );
         assert!(m.contains("refused already"), "{m}");
         // The reason is sealed: not in the SQLite files.
         if e.backend == "sqlite" {
@@ -511,10 +526,13 @@ async fn a_request_without_a_known_principal_is_linked_before_verification() {
         req.channel = Some("portal".into());
         req.details = Some("山田太郎です。登録情報を見たいです。".into());
         let o = e.m.request_open(&clerk, req).await.unwrap();
-        let m = bad_input(e.m.request_verify(&clerk, &o.id, "email_code").await);
+        let m = bad_input(
+            e.m.request_verify(&clerk, &o.id, "email_code", Some("K7Q2X9"))
+                .await,
+        );
         assert!(m.contains("not linked to a principal"), "{m}");
         e.m.request_link(&clerk, &o.id, &pid).await.unwrap();
-        e.m.request_verify(&clerk, &o.id, "email_code")
+        e.m.request_verify(&clerk, &o.id, "email_code", Some("K7Q2X9"))
             .await
             .unwrap();
         let shown = e.m.request_show(&clerk, &o.id).await.unwrap();

@@ -9,19 +9,6 @@ use mamori_store::{DisposalRow, Store};
 
 use crate::common::*;
 
-/// The principal's `created_at` plus a period, as an RFC 3339 time (and a second before).
-async fn at_plus(e: &Env, id: &str, span: &str) -> (String, String) {
-    let p = e.m.store().principal(id).await.unwrap().unwrap();
-    let created: jiff::Timestamp = p.created_at.parse().unwrap();
-    let z = created.to_zoned(mamori_calendar::japan_tz());
-    let end = z
-        .checked_add(span.parse::<jiff::Span>().unwrap())
-        .unwrap()
-        .timestamp();
-    let before = end - jiff::SignedDuration::from_secs(1);
-    (end.to_string(), before.to_string())
-}
-
 async fn course(e: &Env) -> String {
     let clerk = actor(e, "clerk").await;
     e.m.principal_add(
@@ -47,21 +34,22 @@ async fn a_sweep_destroys_exactly_what_has_passed_its_period_and_a_dry_run_nothi
         let old = course(&e).await;
         let volunteer = add_volunteer(&e).await; // P3Y: survives a one-year sweep
         let manager = actor(&e, "manager").await;
-        let (end, before) = at_plus(&e, &old, "P1Y").await;
-
+        // Two minutes short of the end of its one-year period: kept.
+        age(&e, &old, "P1Y", -120).await;
         let r =
-            e.m.retention_sweep(Some(&manager), Some(&before), false, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
                 .await
                 .unwrap();
         assert!(
             r.destroyed.is_empty(),
-            "a second before the end of the period: {:?}",
+            "before the end of the period: {:?}",
             r.destroyed
         );
         assert_eq!(r.examined, 2);
 
+        age(&e, &old, "P1Y", 1).await;
         let dry =
-            e.m.retention_sweep(Some(&manager), Some(&end), true, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), None, true, false, &mut |_| {})
                 .await
                 .unwrap();
         assert_eq!(dry.destroyed, vec![old.clone()]);
@@ -70,9 +58,24 @@ async fn a_sweep_destroys_exactly_what_has_passed_its_period_and_a_dry_run_nothi
             .await
             .unwrap();
 
+        // One of two principals is more than a tenth: refused until confirmed.
+        let m = bad_input(
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
+                .await,
+        );
+        assert!(
+            m.starts_with(
+                "--confirm-large: this sweep would destroy 1 of 2 principals, more than a tenth"
+            ),
+            "{m}"
+        );
+        e.m.principal_show(&clerk, &old, "registration_contact", None, None)
+            .await
+            .unwrap();
+
         let mut seen = 0;
         let r =
-            e.m.retention_sweep(Some(&manager), Some(&end), false, &mut |n| seen = n)
+            e.m.retention_sweep(Some(&manager), None, false, true, &mut |n| seen = n)
                 .await
                 .unwrap();
         assert_eq!(r.destroyed, vec![old.clone()]);
@@ -95,7 +98,7 @@ async fn a_sweep_destroys_exactly_what_has_passed_its_period_and_a_dry_run_nothi
         );
         // Rerunning finds nothing more.
         let again =
-            e.m.retention_sweep(Some(&manager), Some(&end), false, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
                 .await
                 .unwrap();
         assert!(again.destroyed.is_empty());
@@ -107,13 +110,103 @@ async fn a_sweep_destroys_exactly_what_has_passed_its_period_and_a_dry_run_nothi
             }
         }
         let d = denied(
-            e.m.retention_sweep(Some(&clerk), None, true, &mut |_| {})
+            e.m.retention_sweep(Some(&clerk), None, true, false, &mut |_| {})
                 .await,
         );
         assert!(
             d.starts_with("role clerk may not run retention and disposal"),
             "{d}"
         );
+    })
+    .await;
+}
+
+/// Issue 20: a real sweep with `--now` in the future destroyed every principal. Only a dry run
+/// looks ahead; a real one is refused naming --now, and nothing changes.
+#[tokio::test]
+async fn a_real_sweep_in_the_future_is_refused_naming_now_and_destroys_nothing() {
+    on_both("chiba-ia", |e| async move {
+        let a = course(&e).await;
+        let b = add_volunteer(&e).await;
+        let manager = actor(&e, "manager").await;
+        let future = "2040-01-01T00:00:00+09:00";
+        let dry =
+            e.m.retention_sweep(Some(&manager), Some(future), true, false, &mut |_| {})
+                .await
+                .unwrap();
+        assert_eq!(dry.destroyed.len(), 2, "a dry run may look ahead");
+        let before = e.m.status().await.unwrap()["audit_entries"].clone();
+        for confirm in [false, true] {
+            let m = bad_input(
+                e.m.retention_sweep(Some(&manager), Some(future), false, confirm, &mut |_| {})
+                    .await,
+            );
+            assert!(
+                m.starts_with("--now: a real sweep runs as of the clock"),
+                "{m}"
+            );
+            assert!(m.ends_with("look ahead with a dry run"), "{m}");
+        }
+        assert_eq!(
+            e.m.status().await.unwrap()["audit_entries"],
+            before,
+            "nothing written"
+        );
+        assert_eq!(principals(&e).await, 2);
+        let clerk = actor(&e, "clerk").await;
+        for id in [&a, &b] {
+            e.m.principal_show(&clerk, id, "registration_contact", None, None)
+                .await
+                .unwrap();
+        }
+        assert!(e.m.disposals(&manager, None).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// Issue 20: a sweep that would destroy more than a tenth of all principals needs an explicit
+/// confirmation; refused, it destroys nobody (not even the part under the limit).
+#[tokio::test]
+async fn a_sweep_destroying_more_than_a_tenth_needs_confirmation_and_refused_changes_nothing() {
+    on_both("chiba-ia", |e| async move {
+        let manager = actor(&e, "manager").await;
+        let mut ids = Vec::new();
+        for _ in 0..10 {
+            ids.push(add_volunteer(&e).await);
+        }
+        // One expired of ten: a tenth exactly, allowed without confirmation.
+        age(&e, &ids[0], "P3Y", 1).await;
+        let r =
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
+                .await
+                .unwrap();
+        assert_eq!(r.destroyed, vec![ids[0].clone()]);
+        // Two expired of nine: refused, both kept.
+        age(&e, &ids[1], "P3Y", 1).await;
+        age(&e, &ids[2], "P3Y", 1).await;
+        let m = bad_input(
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
+                .await,
+        );
+        assert_eq!(
+            m,
+            "--confirm-large: this sweep would destroy 2 of 9 principals, more than a tenth: check the list with a dry run, then confirm the sweep"
+        );
+        assert_eq!(principals(&e).await, 9);
+        assert_eq!(e.m.disposals(&manager, None).await.unwrap().len(), 1);
+        let r =
+            e.m.retention_sweep(Some(&manager), None, false, true, &mut |_| {})
+                .await
+                .unwrap();
+        assert_eq!(r.destroyed.len(), 2);
+        assert_eq!(principals(&e).await, 7);
+        // The server's own daily run never confirms.
+        age(&e, &ids[3], "P3Y", 1).await;
+        age(&e, &ids[4], "P3Y", 1).await;
+        let m = bad_input(e.m.retention_sweep(None, None, false, false, &mut |_| {}).await);
+        assert!(m.starts_with("--confirm-large: this sweep would destroy 2 of 7"), "{m}");
+        assert_eq!(principals(&e).await, 7);
+        e.m.audit_verify().await.unwrap();
     })
     .await;
 }
@@ -133,8 +226,8 @@ async fn an_open_request_holds_disposal_back_and_a_shorter_category_period_remov
         })
         .await
         .unwrap();
-        let (end, _) = at_plus(&e, &held, "P1Y").await;
-        let r = e.m.retention_sweep(Some(&manager), Some(&end), false, &mut |_| {}).await.unwrap();
+        age(&e, &held, "P1Y", 1).await;
+        let r = e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {}).await.unwrap();
         assert!(r.destroyed.is_empty());
         assert_eq!(r.held.len(), 1);
         assert!(r.held[0].reason.contains(&o.id));
@@ -147,8 +240,8 @@ async fn an_open_request_holds_disposal_back_and_a_shorter_category_period_remov
         assert!(text.contains("retention = \"P30D\""));
         e.m.policy_apply(None, &text, "v2.toml", &mamori_service::today_jst().to_string()).await.unwrap();
         let fresh = course(&e).await;
-        let (d31, _) = at_plus(&e, &fresh, "P31D").await;
-        let r = e.m.retention_sweep(Some(&manager), Some(&d31), false, &mut |_| {}).await.unwrap();
+        age(&e, &fresh, "P31D", 0).await;
+        let r = e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {}).await.unwrap();
         assert!(r.destroyed.is_empty());
         assert!(r.fields_removed.iter().any(|f| f.principal_id == fresh && f.categories == vec!["form_text"]));
         let s = e.m.principal_show(&clerk, &fresh, "registration_contact", None, None).await.unwrap();
@@ -168,7 +261,7 @@ async fn provision_records_are_purged_after_their_keeping_period() {
             &clerk,
             &pid,
             &ConsentTarget::Recipient("selecttype".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
@@ -190,12 +283,29 @@ async fn provision_records_are_purged_after_their_keeping_period() {
         let last_day = format!("{until}T23:59:59+09:00");
         let next_day = format!("{}T00:00:00+09:00", until.tomorrow().unwrap());
         let r =
-            e.m.retention_sweep(Some(&manager), Some(&last_day), true, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), Some(&last_day), true, false, &mut |_| {})
                 .await
                 .unwrap();
         assert_eq!(r.provision_records_purged, 0);
         let r =
-            e.m.retention_sweep(Some(&manager), Some(&next_day), false, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), Some(&next_day), true, false, &mut |_| {})
+                .await
+                .unwrap();
+        assert_eq!(r.provision_records_purged, 1, "a dry run counts it");
+        // A real sweep runs as of the clock: the record's keeping period is moved back instead.
+        let yesterday = mamori_service::today_jst().yesterday().unwrap().to_string();
+        e.m.store()
+            .write(
+                vec![mamori_store::Stmt::new(
+                    "UPDATE provisions SET record_kept_until = $1",
+                    vec![yesterday.as_str().into()],
+                )],
+                vec![],
+            )
+            .await
+            .unwrap();
+        let r =
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
                 .await
                 .unwrap();
         assert_eq!(r.provision_records_purged, 1);
@@ -231,7 +341,7 @@ async fn a_sweep_finishes_an_erasure_a_crash_interrupted() {
             .unwrap();
         assert!(e.m.store().has_data_key(&pid).await.unwrap());
         let r =
-            e.m.retention_sweep(Some(&manager), None, false, &mut |_| {})
+            e.m.retention_sweep(Some(&manager), None, false, false, &mut |_| {})
                 .await
                 .unwrap();
         assert_eq!(r.keys_destroyed, vec![pid.clone()]);

@@ -462,7 +462,7 @@ async fn graduation_moves_to_alumni_only_with_consent_for_alumni_contact() {
             &clerk,
             &pid2,
             &ConsentTarget::Purpose("alumni_contact".into()),
-            None,
+            Some("form 2026-041"),
             false,
         )
         .await
