@@ -73,6 +73,9 @@ enum Command {
     Presets,
     /// Counts: principals, audit entries, … (no personal values).
     Status,
+    /// Check that no record an access decision rests on (channels, consents, suspensions,
+    /// staff roles) was changed outside Mamori (no --as; exit 1 naming the first bad row).
+    Verify,
     /// Staff accounts: add, list, API tokens, roles, disabling, confidentiality pledges.
     #[command(subcommand)]
     Staff(StaffCmd),
@@ -488,6 +491,15 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                 report.data_dir, report.backend, report.policy_version, report.master_key
             );
             Ok(Out::Both(json(&report), t))
+        }
+        Command::Verify => {
+            let m = Mamori::open(&cfg).await?;
+            let r = m.verify_facts().await?;
+            let t = format!(
+                "ok: {} principals, {} consents, {} suspensions, {} staff verified",
+                r.principals, r.consents, r.suspensions, r.staff
+            );
+            Ok(Out::Both(json(&r), t))
         }
         Command::Status => {
             let m = Mamori::open(&cfg).await?;

@@ -84,7 +84,13 @@ impl Mamori {
                 "too many failed sign-ins from this address: wait {LOCK_MINUTES} minutes, or ask the administrator to unlock the account (`mamori staff unlock LOGIN`)"
             )));
         }
-        let row = self.store.staff(login).await?;
+        // A record changed outside Mamori (facts.rs) signs nobody in, and answers like any other
+        // failure (no enumeration); the log says why.
+        let (row, changed) = match self.store.staff(login).await {
+            Ok(row) => (row, false),
+            Err(mamori_store::StoreError::Changed(_)) => (None, true),
+            Err(e) => return Err(e.into()),
+        };
         let hash = row
             .as_ref()
             .filter(|r| !r.disabled)
@@ -94,6 +100,7 @@ impl Mamori {
             Some(r) if ok => r,
             other => {
                 let reason = match &other {
+                    None if changed => "record changed outside Mamori",
                     None => "unknown login",
                     Some(r) if r.disabled => "account disabled",
                     Some(r) if r.password_hash.is_none() => "no password set yet",
@@ -111,7 +118,7 @@ impl Mamori {
                         vec![AuditDraft {
                             // An unknown login is not recorded: it may be a password typed
                             // into the login field.
-                            actor: if other.is_some() {
+                            actor: if other.is_some() || changed {
                                 login.to_string()
                             } else {
                                 "(unknown)".into()

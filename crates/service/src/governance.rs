@@ -413,7 +413,7 @@ impl Mamori {
         }
         self.store
             .write(
-                vec![Store::set_staff_role(login, &row.role, role)],
+                vec![Store::set_staff_role(self.store.keys(), &row, role)],
                 vec![AuditDraft {
                     actor: actor.login.clone(),
                     action: "staff.role".into(),
@@ -444,7 +444,10 @@ impl Mamori {
         }
         self.store
             .write(
-                vec![Store::disable_staff(login), Store::revoke_tokens_of(login)],
+                vec![
+                    Store::disable_staff(self.store.keys(), &row),
+                    Store::revoke_tokens_of(login),
+                ],
                 vec![AuditDraft {
                     actor: actor.login.clone(),
                     action: "staff.disable".into(),

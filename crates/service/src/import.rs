@@ -304,6 +304,8 @@ impl Mamori {
                 at.as_str().into(),
                 version.into(),
                 "active".into(),
+                mamori_store::Store::principal_mac(self.store.keys(), id, channel, version, 0)
+                    .into(),
             ]);
             for f in sealed {
                 if let Some(ix) = f.index {
@@ -322,6 +324,7 @@ impl Mamori {
                 ]);
             }
             consent_rows.extend(consent_stmts(
+                self.store.keys(),
                 id,
                 consents,
                 &p.special,
@@ -356,6 +359,7 @@ impl Mamori {
                 "last_activity_at",
                 "policy_version",
                 "status",
+                "facts_mac",
             ],
             principals,
         );

@@ -32,6 +32,7 @@ pub mod retention;
 mod sealed_text;
 pub mod staff;
 pub mod student;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -181,7 +182,13 @@ impl Mamori {
         }
         if let Some((login, password)) = admin {
             let hash = staff::hash_password(password)?;
-            stmts.push(Store::insert_staff(login, "admin", None, Some(&hash)));
+            stmts.push(Store::insert_staff(
+                store.keys(),
+                login,
+                "admin",
+                None,
+                Some(&hash),
+            ));
             audit.push(AuditDraft {
                 actor: "init".into(),
                 action: "staff.add".into(),

@@ -371,9 +371,16 @@ impl Mamori {
         let version = self.policy_version();
         let sealed = seal_fields(&self.store, &policy, &id, &dk, &checked)?;
         let categories: Vec<String> = sealed.iter().map(|f| f.category.clone()).collect();
-        let mut stmts = vec![Store::insert_principal(&id, &channel.id, &version, &at)];
+        let mut stmts = vec![Store::insert_principal(
+            self.store.keys(),
+            &id,
+            &channel.id,
+            &version,
+            &at,
+        )];
         stmts.extend(field_stmts(&id, sealed, &at));
         stmts.extend(consent_stmts(
+            self.store.keys(),
             &id,
             &new.consents,
             &special,
@@ -806,6 +813,7 @@ pub(crate) fn require_evidence(e: Option<&str>) -> Result<&str> {
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn consent_stmts(
+    keys: &mamori_store::Keys,
     id: &str,
     purposes: &[String],
     special: &[String],
@@ -829,6 +837,7 @@ pub(crate) fn consent_stmts(
                 by,
                 at,
                 false,
+                keys,
             )
         })
         .collect();
@@ -845,6 +854,7 @@ pub(crate) fn consent_stmts(
             by,
             at,
             true,
+            keys,
         ));
     }
     out

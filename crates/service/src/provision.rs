@@ -238,6 +238,7 @@ impl Mamori {
             .write(
                 vec![
                     Store::give_consent(
+                        self.store.keys(),
                         &id,
                         principal_id,
                         purpose,
@@ -277,7 +278,7 @@ impl Mamori {
         self.require(actor, Action::Consent, "consent.withdraw")
             .await?;
         self.active_principal(principal_id).await?;
-        let active: Vec<String> = self
+        let rows: Vec<mamori_store::ConsentRow> = self
             .store
             .consents(principal_id)
             .await?
@@ -287,8 +288,8 @@ impl Mamori {
                 ConsentTarget::Purpose(p) => c.purpose.as_deref() == Some(p.as_str()),
                 ConsentTarget::Recipient(r) => c.recipient.as_deref() == Some(r.as_str()),
             })
-            .map(|c| c.id)
             .collect();
+        let active: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
         if active.is_empty() {
             let what = match target {
                 ConsentTarget::Purpose(p) => format!(
@@ -300,9 +301,9 @@ impl Mamori {
             };
             return Err(ServiceError::BadInput(what));
         }
-        let stmts = active
+        let stmts = rows
             .iter()
-            .map(|id| Store::withdraw_consent(id, &actor.login))
+            .map(|c| Store::withdraw_consent(self.store.keys(), principal_id, c, &actor.login))
             .collect();
         let (purpose, recipient) = match target {
             ConsentTarget::Purpose(p) => (Some(p.clone()), None),

@@ -724,13 +724,23 @@ impl Mamori {
                 format!("corrected {}", corrected.join(", "))
             }
             RequestKind::Suspension => {
-                let stmt =
-                    Store::insert_suspension(&random_hex(8), &pid, r.purpose.as_deref(), Some(id));
+                let principal = self
+                    .store
+                    .principal(&pid)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("no principal {pid}")))?;
+                let stmts = Store::insert_suspension(
+                    self.store.keys(),
+                    &random_hex(8),
+                    &principal,
+                    r.purpose.as_deref(),
+                    Some(id),
+                );
                 let what = match &r.purpose {
                     Some(p) => format!("use for {p} suspended"),
                     None => "every use suspended".to_string(),
                 };
-                self.finish_request(actor, id, &pid, kind, &what, vec![stmt])
+                self.finish_request(actor, id, &pid, kind, &what, stmts)
                     .await?;
                 what
             }

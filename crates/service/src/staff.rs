@@ -274,7 +274,13 @@ impl Mamori {
         let hash = hash_password_bounded(password).await?;
         self.store
             .write(
-                vec![Store::insert_staff(login, role, name, Some(&hash))],
+                vec![Store::insert_staff(
+                    self.store.keys(),
+                    login,
+                    role,
+                    name,
+                    Some(&hash),
+                )],
                 vec![AuditDraft {
                     actor: "local-admin".into(),
                     action: "staff.add".into(),
@@ -305,7 +311,10 @@ impl Mamori {
             )));
         }
         let (mut stmts, inv) = Self::new_setup(login, role)?;
-        stmts.insert(0, Store::insert_staff(login, role, name, None));
+        stmts.insert(
+            0,
+            Store::insert_staff(self.store.keys(), login, role, name, None),
+        );
         self.store
             .write(
                 stmts,
@@ -523,7 +532,7 @@ impl Mamori {
         }
         self.store
             .write(
-                vec![Store::enable_staff(login)],
+                vec![Store::enable_staff(self.store.keys(), &row)],
                 vec![AuditDraft {
                     actor: by,
                     action: "staff.enable".into(),

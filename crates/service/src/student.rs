@@ -854,8 +854,8 @@ impl Mamori {
                 return Err(ServiceError::Denied(reason));
             }
             stmts.push(Store::move_principal_channel(
-                &principal.id,
-                &principal.channel,
+                self.store.keys(),
+                &principal,
                 ALUMNI,
                 &self.policy_version(),
             ));

@@ -407,6 +407,38 @@ impl Keys {
         mac.finalize().into_bytes().to_vec()
     }
 
+    /// The MAC binding the facts an access decision rests on (a principal's channel and policy
+    /// version, a consent, a suspension, a staff member's role; [`crate::facts`]), under the
+    /// blind-index key with a domain-separated `kind` ("facts:principal", ...). The key is a
+    /// random secret wrapped in the key store, never in the database, so a database edit
+    /// cannot recompute it. `None` if no key is loaded (then nothing verifies).
+    pub fn facts_mac(&self, kind: &str, canonical: &[u8]) -> Option<String> {
+        let key = self.blind.read().ok().and_then(|b| b.clone())?;
+        if key.iter().all(|b| *b == 0) {
+            return None;
+        }
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref()).ok()?;
+        mac.update(b"mamori/facts/v1");
+        mac.update(&[0]);
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(canonical);
+        Some(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// Whether `stored` is the MAC of `canonical` (constant time); NULL never is.
+    pub fn facts_mac_ok(&self, kind: &str, canonical: &[u8], stored: Option<&str>) -> bool {
+        match (self.facts_mac(kind, canonical), stored) {
+            (Some(want), Some(got)) if want.len() == got.len() => {
+                want.bytes()
+                    .zip(got.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+            }
+            _ => false,
+        }
+    }
+
     /// A keyed fingerprint of arbitrary bytes (import de-duplication), unlinkable without the key.
     pub fn fingerprint(&self, data: &[u8]) -> Vec<u8> {
         self.blind_index("fingerprint", &hex::encode(Sha256::digest(data)))

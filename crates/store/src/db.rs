@@ -471,6 +471,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_trust_requests.sql"),
     ),
+    // Issue 20's MACs over the records an access decision rests on (facts.rs).
+    (21, include_str!("../migrations/sqlite/0021_facts.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -493,6 +495,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/postgres/0020_trust_requests.sql"),
     ),
+    (21, include_str!("../migrations/postgres/0021_facts.sql")),
 ];
 
 /// Run the migrations this binary knows that the database has not seen yet.

@@ -217,18 +217,37 @@ fn inspection_row(r: &AnyRow) -> Result<InspectionRow> {
 impl Store {
     // ---- staff roles ----------------------------------------------------------------------------
 
-    pub fn set_staff_role(login: &str, from: &str, role: &str) -> Stmt {
+    /// A new role for a staff member (as read: `from`); the MAC is renewed
+    /// ([`crate::facts`]).
+    pub fn set_staff_role(keys: &crate::Keys, from: &crate::StaffRow, role: &str) -> Stmt {
+        let mac = crate::facts::mac(
+            keys,
+            crate::facts::STAFF,
+            &crate::facts::staff(&from.login, role, from.disabled),
+        );
         Stmt::new(
-            "UPDATE staff SET role = $3 WHERE login = $1 AND role = $2",
-            vec![login.into(), from.into(), role.into()],
+            "UPDATE staff SET role = $3, facts_mac = $4 WHERE login = $1 AND role = $2 AND disabled = $5",
+            vec![
+                from.login.as_str().into(),
+                from.role.as_str().into(),
+                role.into(),
+                mac.into(),
+                i64::from(from.disabled).into(),
+            ],
         )
         .expecting(1, "the staff member changed meanwhile: look again")
     }
 
-    pub fn disable_staff(login: &str) -> Stmt {
+    /// Disable a staff member (as read: `row`); the MAC is renewed ([`crate::facts`]).
+    pub fn disable_staff(keys: &crate::Keys, row: &crate::StaffRow) -> Stmt {
+        let mac = crate::facts::mac(
+            keys,
+            crate::facts::STAFF,
+            &crate::facts::staff(&row.login, &row.role, true),
+        );
         Stmt::new(
-            "UPDATE staff SET disabled = 1 WHERE login = $1 AND disabled = 0",
-            vec![login.into()],
+            "UPDATE staff SET disabled = 1, facts_mac = $3 WHERE login = $1 AND role = $2 AND disabled = 0",
+            vec![row.login.as_str().into(), row.role.as_str().into(), mac.into()],
         )
         .expecting(1, "the staff member is disabled already")
     }

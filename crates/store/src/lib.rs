@@ -20,6 +20,7 @@ pub mod backup;
 pub mod complaints;
 pub mod crypto;
 pub mod db;
+pub mod facts;
 pub mod files;
 pub mod governance;
 pub mod head;
@@ -75,6 +76,10 @@ pub enum StoreError {
     Crypto(String),
     #[error("audit log verification failed: {0}")]
     Tampered(#[from] Tamper),
+    /// A record an access decision rests on does not carry Mamori's MAC: it was changed outside
+    /// Mamori ([`facts`]). The message names the principal or staff member, never a value.
+    #[error("{0}")]
+    Changed(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -110,6 +115,8 @@ pub struct PrincipalRow {
     pub last_activity_at: String,
     pub policy_version: String,
     pub status: String,
+    /// Active suspensions, as Mamori counted them (bound by the principal's MAC, [`facts`]).
+    pub suspension_count: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +153,23 @@ pub struct ConsentRow {
     /// The consent to acquire special-care-required data (APPI 20(2)): a structured fact, not
     /// a prefix of the evidence text (issue 20).
     pub special_care: bool,
+}
+
+impl ConsentRow {
+    /// The facts its MAC binds ([`facts::consent`]).
+    pub fn facts<'a>(&'a self, principal_id: &'a str) -> facts::ConsentFacts<'a> {
+        facts::ConsentFacts {
+            id: &self.id,
+            principal_id,
+            purpose: self.purpose.as_deref(),
+            recipient: self.recipient.as_deref(),
+            given_at: &self.given_at,
+            channel: &self.channel,
+            policy_version: &self.policy_version,
+            special_care: self.special_care,
+            withdrawn_at: self.withdrawn_at.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,6 +376,7 @@ impl Store {
             data_file: loc.data_file.clone(),
         };
         store.load_blind_key().await?;
+        store.seal_facts_once().await?;
         Ok(store)
     }
 
@@ -450,31 +475,37 @@ impl Store {
     // ---- staff ------------------------------------------------------------------------------
 
     pub fn insert_staff(
+        keys: &Keys,
         login: &str,
         role: &str,
         name: Option<&str>,
         password_hash: Option<&str>,
     ) -> Stmt {
         Stmt::new(
-            "INSERT INTO staff (login, role, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO staff (login, role, name, password_hash, created_at, facts_mac) VALUES ($1, $2, $3, $4, $5, $6)",
             vec![
                 login.into(),
                 role.into(),
                 name.into(),
                 password_hash.into(),
                 now_string().into(),
+                facts::mac(keys, facts::STAFF, &facts::staff(login, role, false)).into(),
             ],
         )
     }
 
+    /// A staff member's record, its role and disabled flag checked against their MAC
+    /// ([`facts`]): a record changed outside Mamori is refused.
     pub async fn staff(&self, login: &str) -> Result<Option<StaffRow>> {
         let rows = self
             .rows(
-                "SELECT login, role, name, password_hash, created_at, disabled, failed_logins, locked_until FROM staff WHERE login = $1",
+                "SELECT login, role, name, password_hash, created_at, disabled, failed_logins, locked_until, facts_mac FROM staff WHERE login = $1",
                 vec![login.into()],
             )
             .await?;
-        rows.first().map(staff_row).transpose()
+        rows.first()
+            .map(|r| checked_staff(&self.keys, r, 8))
+            .transpose()
     }
 
     pub async fn staff_list(&self) -> Result<Vec<StaffRow>> {
@@ -502,15 +533,18 @@ impl Store {
     /// The staff login an unrevoked API token belongs to.
     /// The token's id and its owner's staff record, in one query (every API request asks).
     pub async fn token_staff(&self, token_hash: &str) -> Result<Option<(String, StaffRow)>> {
-        const SQL: &str = "SELECT s.login, s.role, s.name, s.password_hash, s.created_at, s.disabled, s.failed_logins, s.locked_until, t.id FROM api_tokens t JOIN staff s ON s.login = t.login WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
-        fn parse<R: Cols>(rows: &[R]) -> Result<Option<(String, StaffRow)>> {
+        const SQL: &str = "SELECT s.login, s.role, s.name, s.password_hash, s.created_at, s.disabled, s.failed_logins, s.locked_until, t.id, s.facts_mac FROM api_tokens t JOIN staff s ON s.login = t.login WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+        fn parse<R: Cols>(keys: &Keys, rows: &[R]) -> Result<Option<(String, StaffRow)>> {
             rows.first()
-                .map(|r| Ok((s(r, 8)?, staff_row(r)?)))
+                .map(|r| Ok((s(r, 8)?, checked_staff(keys, r, 9)?)))
                 .transpose()
         }
         match &self.lite {
-            Some(lite) => parse(&sqlx::query(SQL).bind(token_hash).fetch_all(lite).await?),
-            None => parse(&self.rows(SQL, vec![token_hash.into()]).await?),
+            Some(lite) => parse(
+                &self.keys,
+                &sqlx::query(SQL).bind(token_hash).fetch_all(lite).await?,
+            ),
+            None => parse(&self.keys, &self.rows(SQL, vec![token_hash.into()]).await?),
         }
     }
 
@@ -771,11 +805,43 @@ impl Store {
         Ok(())
     }
 
-    pub fn insert_principal(id: &str, channel: &str, policy_version: &str, at: &str) -> Stmt {
+    pub fn insert_principal(
+        keys: &Keys,
+        id: &str,
+        channel: &str,
+        policy_version: &str,
+        at: &str,
+    ) -> Stmt {
         Stmt::new(
-            "INSERT INTO principals (id, channel, created_at, last_activity_at, policy_version, status) VALUES ($1, $2, $3, $3, $4, 'active')",
-            vec![id.into(), channel.into(), at.into(), policy_version.into()],
+            "INSERT INTO principals (id, channel, created_at, last_activity_at, policy_version, status, facts_mac) VALUES ($1, $2, $3, $3, $4, 'active', $5)",
+            vec![
+                id.into(),
+                channel.into(),
+                at.into(),
+                policy_version.into(),
+                Self::principal_mac(keys, id, channel, policy_version, 0).into(),
+            ],
         )
+    }
+
+    /// The MAC of a principal's row ([`facts::principal`]).
+    pub fn principal_mac(
+        keys: &Keys,
+        id: &str,
+        channel: &str,
+        policy_version: &str,
+        suspensions: i64,
+    ) -> Option<String> {
+        facts::mac(
+            keys,
+            facts::PRINCIPAL,
+            &facts::principal(id, channel, policy_version, suspensions),
+        )
+    }
+
+    /// The MAC of a consent row ([`facts::consent`]).
+    pub fn consent_mac(keys: &Keys, c: &facts::ConsentFacts<'_>) -> Option<String> {
+        facts::mac(keys, facts::CONSENT, &facts::consent(c))
     }
 
     pub fn touch_principal(id: &str, at: &str) -> Stmt {
@@ -889,9 +955,24 @@ impl Store {
         recorded_by: &str,
         at: &str,
         special_care: bool,
+        keys: &Keys,
     ) -> Stmt {
+        let mac = Self::consent_mac(
+            keys,
+            &facts::ConsentFacts {
+                id,
+                principal_id,
+                purpose,
+                recipient,
+                given_at: at,
+                channel,
+                policy_version,
+                special_care,
+                withdrawn_at: None,
+            },
+        );
         Stmt::new(
-            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by, special_care) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by, special_care, facts_mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             vec![
                 id.into(),
                 principal_id.into(),
@@ -903,27 +984,33 @@ impl Store {
                 policy_version.into(),
                 recorded_by.into(),
                 i64::from(special_care).into(),
+                mac.into(),
             ],
         )
     }
 
+    /// A principal's row, its channel, policy version and count of active suspensions checked
+    /// against its MAC ([`facts`]).
     pub async fn principal(&self, id: &str) -> Result<Option<PrincipalRow>> {
         let rows = self
             .rows(
-                "SELECT id, channel, created_at, last_activity_at, policy_version, status FROM principals WHERE id = $1",
+                "SELECT p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, p.suspension_count, p.facts_mac, (SELECT COUNT(*) FROM suspensions s WHERE s.principal_id = p.id AND s.lifted_at IS NULL) FROM principals p WHERE p.id = $1",
                 vec![id.into()],
             )
             .await?;
         rows.first()
             .map(|r| {
-                Ok(PrincipalRow {
+                let p = PrincipalRow {
                     id: s(r, 0)?,
                     channel: s(r, 1)?,
                     created_at: s(r, 2)?,
                     last_activity_at: s(r, 3)?,
                     policy_version: s(r, 4)?,
                     status: s(r, 5)?,
-                })
+                    suspension_count: r.int(6)?,
+                };
+                check_principal(&self.keys, &p, opt_s(r, 7)?.as_deref(), r.int(8)?)?;
+                Ok(p)
             })
             .transpose()
     }
@@ -934,32 +1021,42 @@ impl Store {
         &self,
         principal_id: &str,
     ) -> Result<(Vec<String>, Vec<Option<String>>)> {
-        let rows = self
-            .rows(
-                "SELECT 'c', purpose FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL UNION ALL SELECT 's', purpose FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
-                vec![principal_id.into()],
-            )
-            .await?;
-        let mut consented = Vec::new();
-        let mut suspended = Vec::new();
-        for r in &rows {
-            match s(r, 0)?.as_str() {
-                "c" => consented.extend(opt_s(r, 1)?),
-                _ => suspended.push(opt_s(r, 1)?),
-            }
-        }
-        Ok((consented, suspended))
+        // The same query as a read's, so the same checks: the principal's MAC (with the count of
+        // suspensions), and each consent's and suspension's.
+        // The checks of a read ([`Store::principal_for_read`]) without the sealed fields.
+        let read = match &self.lite {
+            Some(lite) => for_read(
+                &self.keys,
+                principal_id,
+                &sqlx::query(FACTS_SQL)
+                    .bind(principal_id)
+                    .fetch_all(lite)
+                    .await?,
+            )?,
+            None => for_read(
+                &self.keys,
+                principal_id,
+                &self.rows(FACTS_SQL, vec![principal_id.into()]).await?,
+            )?,
+        };
+        Ok(read
+            .map(|r| (r.consented, r.suspensions))
+            .unwrap_or_default())
     }
 
     /// What a read needs, in one query: the principal, their sealed fields (by category), and
     /// the facts of [`Store::use_facts`]. One round trip instead of two on every audited read.
+    /// The principal's row, each active consent and each active suspension are checked against
+    /// their MACs, and the suspensions counted against the principal's ([`facts`]): a record
+    /// changed outside Mamori is refused before anything is opened.
     pub async fn principal_for_read(&self, id: &str) -> Result<Option<ForRead>> {
-        const SQL: &str = "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 \
-             UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
-             UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, purpose, NULL, NULL, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL";
         match &self.lite {
-            Some(lite) => for_read(&sqlx::query(SQL).bind(id).fetch_all(lite).await?),
-            None => for_read(&self.rows(SQL, vec![id.into()]).await?),
+            Some(lite) => for_read(
+                &self.keys,
+                id,
+                &sqlx::query(READ_SQL).bind(id).fetch_all(lite).await?,
+            ),
+            None => for_read(&self.keys, id, &self.rows(READ_SQL, vec![id.into()]).await?),
         }
     }
 
@@ -996,13 +1093,13 @@ impl Store {
     pub async fn consents(&self, principal_id: &str) -> Result<Vec<ConsentRow>> {
         let rows = self
             .rows(
-                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version, informed_abroad, special_care FROM consents WHERE principal_id = $1 ORDER BY given_at",
+                "SELECT id, purpose, recipient, given_at, withdrawn_at, channel, evidence, policy_version, informed_abroad, special_care, facts_mac FROM consents WHERE principal_id = $1 ORDER BY given_at",
                 vec![principal_id.into()],
             )
             .await?;
         rows.iter()
             .map(|r| {
-                Ok(ConsentRow {
+                let c = ConsentRow {
                     id: s(r, 0)?,
                     purpose: opt_s(r, 1)?,
                     recipient: opt_s(r, 2)?,
@@ -1013,7 +1110,16 @@ impl Store {
                     policy_version: s(r, 7)?,
                     informed_abroad: r.try_get::<i64, _>(8)? != 0,
                     special_care: r.try_get::<i64, _>(9)? != 0,
-                })
+                };
+                let mac: Option<String> = opt_s(r, 10)?;
+                if !self.keys.facts_mac_ok(
+                    facts::CONSENT,
+                    &facts::consent(&c.facts(principal_id)),
+                    mac.as_deref(),
+                ) {
+                    return Err(facts::principal_changed(principal_id));
+                }
+                Ok(c)
             })
             .collect()
     }
@@ -1262,11 +1368,34 @@ impl Store {
 }
 
 /// The rows of [`Store::principal_for_read`]'s query, on either driver.
-fn for_read<R: Cols>(rows: &[R]) -> Result<Option<ForRead>> {
+/// A read's one query ([`Store::principal_for_read`]). Columns: 0 kind; 1 id (principal,
+/// consent or suspension); 2 channel; 3 created_at / given_at / since; 4 last_activity_at /
+/// recipient; 5 policy_version; 6 status; 7 category / purpose; 8-10 the field; 11 facts_mac;
+/// 12 suspension_count / special_care.
+const READ_SQL: &str = "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, f.category, f.record_id, f.ciphertext, f.updated_at, p.facts_mac, p.suspension_count FROM principals p LEFT JOIN fields f ON f.principal_id = p.id WHERE p.id = $1 \
+     UNION ALL SELECT 'c', id, channel, given_at, recipient, policy_version, NULL, purpose, NULL, NULL, NULL, facts_mac, special_care FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
+     UNION ALL SELECT 's', id, NULL, since, NULL, NULL, NULL, purpose, NULL, NULL, NULL, facts_mac, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL";
+/// The same without the sealed fields ([`Store::use_facts`]).
+const FACTS_SQL: &str = "SELECT 'f', p.id, p.channel, p.created_at, p.last_activity_at, p.policy_version, p.status, NULL, NULL, NULL, NULL, p.facts_mac, p.suspension_count FROM principals p WHERE p.id = $1 \
+     UNION ALL SELECT 'c', id, channel, given_at, recipient, policy_version, NULL, purpose, NULL, NULL, NULL, facts_mac, special_care FROM consents WHERE principal_id = $1 AND withdrawn_at IS NULL AND purpose IS NOT NULL \
+     UNION ALL SELECT 's', id, NULL, since, NULL, NULL, NULL, purpose, NULL, NULL, NULL, facts_mac, NULL FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL";
+
+/// A principal's row against its MAC, and the suspensions found against the number it binds.
+fn check_principal(keys: &Keys, p: &PrincipalRow, mac: Option<&str>, found: i64) -> Result<()> {
+    let enc = facts::principal(&p.id, &p.channel, &p.policy_version, p.suspension_count);
+    if found != p.suspension_count || !keys.facts_mac_ok(facts::PRINCIPAL, &enc, mac) {
+        return Err(facts::principal_changed(&p.id));
+    }
+    Ok(())
+}
+
+fn for_read<R: Cols>(keys: &Keys, id: &str, rows: &[R]) -> Result<Option<ForRead>> {
     let mut principal = None;
+    let mut principal_mac = None;
     let mut fields = Vec::new();
     let mut consented = Vec::new();
     let mut suspensions = Vec::new();
+    let mut intact = true;
     for r in rows {
         match s(r, 0)?.as_str() {
             "f" => {
@@ -1278,7 +1407,9 @@ fn for_read<R: Cols>(rows: &[R]) -> Result<Option<ForRead>> {
                         last_activity_at: s(r, 4)?,
                         policy_version: s(r, 5)?,
                         status: s(r, 6)?,
+                        suspension_count: r.int(12)?,
                     });
+                    principal_mac = opt_s(r, 11)?;
                 }
                 if let Some(category) = opt_s(r, 7)? {
                     fields.push(FieldRow {
@@ -1289,9 +1420,41 @@ fn for_read<R: Cols>(rows: &[R]) -> Result<Option<ForRead>> {
                     });
                 }
             }
-            "c" => consented.extend(opt_s(r, 7)?),
-            _ => suspensions.push(opt_s(r, 7)?),
+            "c" => {
+                let (cid, purpose) = (s(r, 1)?, opt_s(r, 7)?);
+                let (channel, given_at) = (s(r, 2)?, s(r, 3)?);
+                let (recipient, version) = (opt_s(r, 4)?, s(r, 5)?);
+                let c = facts::ConsentFacts {
+                    id: &cid,
+                    principal_id: id,
+                    purpose: purpose.as_deref(),
+                    recipient: recipient.as_deref(),
+                    given_at: &given_at,
+                    channel: &channel,
+                    policy_version: &version,
+                    special_care: r.int(12)? != 0,
+                    withdrawn_at: None,
+                };
+                intact &= keys.facts_mac_ok(
+                    facts::CONSENT,
+                    &facts::consent(&c),
+                    opt_s(r, 11)?.as_deref(),
+                );
+                consented.extend(purpose);
+            }
+            _ => {
+                let (sid, purpose, since) = (s(r, 1)?, opt_s(r, 7)?, s(r, 3)?);
+                let enc = facts::suspension(&sid, id, purpose.as_deref(), &since, None);
+                intact &= keys.facts_mac_ok(facts::SUSPENSION, &enc, opt_s(r, 11)?.as_deref());
+                suspensions.push(purpose);
+            }
         }
+    }
+    if let Some(p) = &principal {
+        check_principal(keys, p, principal_mac.as_deref(), suspensions.len() as i64)?;
+    }
+    if !intact {
+        return Err(facts::principal_changed(id));
     }
     fields.sort_by(|a, b| a.category.cmp(&b.category));
     Ok(principal.map(|principal| ForRead {
@@ -1300,6 +1463,16 @@ fn for_read<R: Cols>(rows: &[R]) -> Result<Option<ForRead>> {
         consented,
         suspensions,
     }))
+}
+
+/// A staff row (columns as [`staff_row`]) with its MAC in column `mac_col`, checked.
+fn checked_staff<R: Cols>(keys: &Keys, r: &R, mac_col: usize) -> Result<StaffRow> {
+    let row = staff_row(r)?;
+    let enc = facts::staff(&row.login, &row.role, row.disabled);
+    if !keys.facts_mac_ok(facts::STAFF, &enc, r.opt_text(mac_col)?.as_deref()) {
+        return Err(facts::staff_changed(&row.login));
+    }
+    Ok(row)
 }
 
 fn staff_row<R: Cols>(r: &R) -> Result<StaffRow> {

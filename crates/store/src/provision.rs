@@ -68,6 +68,7 @@ impl Store {
     /// Record a consent given (`purpose` or `recipient`).
     #[allow(clippy::too_many_arguments)]
     pub fn give_consent(
+        keys: &crate::Keys,
         id: &str,
         principal_id: &str,
         purpose: Option<&str>,
@@ -78,28 +79,60 @@ impl Store {
         recorded_by: &str,
         informed_abroad: bool,
     ) -> Stmt {
+        let at = now_string();
+        let mac = Store::consent_mac(
+            keys,
+            &crate::facts::ConsentFacts {
+                id,
+                principal_id,
+                purpose,
+                recipient,
+                given_at: &at,
+                channel,
+                policy_version,
+                special_care: false,
+                withdrawn_at: None,
+            },
+        );
         Stmt::new(
-            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by, informed_abroad) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO consents (id, principal_id, purpose, recipient, given_at, channel, evidence, policy_version, recorded_by, informed_abroad, facts_mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             vec![
                 id.into(),
                 principal_id.into(),
                 purpose.into(),
                 recipient.into(),
-                now_string().into(),
+                at.into(),
                 channel.into(),
                 evidence.into(),
                 policy_version.into(),
                 recorded_by.into(),
                 i64::from(informed_abroad).into(),
+                mac.into(),
             ],
         )
     }
 
-    /// Withdraw one consent; takes effect with the commit.
-    pub fn withdraw_consent(id: &str, by: &str) -> Stmt {
+    /// Withdraw one consent (as read, of `principal_id`); takes effect with the commit. Its MAC
+    /// is renewed over the withdrawal time ([`crate::facts`]).
+    pub fn withdraw_consent(
+        keys: &crate::Keys,
+        principal_id: &str,
+        consent: &crate::ConsentRow,
+        by: &str,
+    ) -> Stmt {
+        let at = now_string();
+        let mut withdrawn = consent.clone();
+        withdrawn.withdrawn_at = Some(at.clone());
+        let mac = Store::consent_mac(keys, &withdrawn.facts(principal_id));
         Stmt::new(
-            "UPDATE consents SET withdrawn_at = $2, withdrawn_by = $3 WHERE id = $1 AND withdrawn_at IS NULL",
-            vec![id.into(), now_string().into(), by.into()],
+            "UPDATE consents SET withdrawn_at = $2, withdrawn_by = $3, facts_mac = $4 WHERE id = $1 AND principal_id = $5 AND withdrawn_at IS NULL",
+            vec![
+                consent.id.as_str().into(),
+                at.into(),
+                by.into(),
+                mac.into(),
+                principal_id.into(),
+            ],
         )
         .expecting(1, "the consent was withdrawn meanwhile")
     }

@@ -192,22 +192,55 @@ impl Store {
         .expecting(1, "the request changed meanwhile: look at it again")
     }
 
+    /// Suspend a principal's data (as read: `principal`): the suspension row and the
+    /// principal's count of suspensions, both with their MACs ([`crate::facts`]). Guarded by
+    /// the count read, so two suspensions at once cannot both count as the first.
     pub fn insert_suspension(
+        keys: &crate::Keys,
         id: &str,
-        principal_id: &str,
+        principal: &crate::PrincipalRow,
         purpose: Option<&str>,
         request_id: Option<&str>,
-    ) -> Stmt {
-        Stmt::new(
-            "INSERT INTO suspensions (id, principal_id, purpose, since, request_id) VALUES ($1, $2, $3, $4, $5)",
-            vec![
-                id.into(),
-                principal_id.into(),
-                purpose.into(),
-                now_string().into(),
-                request_id.into(),
-            ],
-        )
+    ) -> Vec<Stmt> {
+        let since = now_string();
+        let mac = crate::facts::mac(
+            keys,
+            crate::facts::SUSPENSION,
+            &crate::facts::suspension(id, &principal.id, purpose, &since, None),
+        );
+        let count = principal.suspension_count + 1;
+        let principal_mac = Store::principal_mac(
+            keys,
+            &principal.id,
+            &principal.channel,
+            &principal.policy_version,
+            count,
+        );
+        vec![
+            Stmt::new(
+                "INSERT INTO suspensions (id, principal_id, purpose, since, request_id, facts_mac) VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    id.into(),
+                    principal.id.as_str().into(),
+                    purpose.into(),
+                    since.into(),
+                    request_id.into(),
+                    mac.into(),
+                ],
+            ),
+            Stmt::new(
+                "UPDATE principals SET suspension_count = $2, facts_mac = $3 WHERE id = $1 AND suspension_count = $4 AND channel = $5 AND policy_version = $6",
+                vec![
+                    principal.id.as_str().into(),
+                    count.into(),
+                    principal_mac.into(),
+                    principal.suspension_count.into(),
+                    principal.channel.as_str().into(),
+                    principal.policy_version.as_str().into(),
+                ],
+            )
+            .expecting(1, "the principal changed meanwhile: look at them again"),
+        ]
     }
 
     // ---- erasure ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ impl Store {
     ) -> Result<Vec<PrincipalRow>> {
         let rows = self
             .rows(
-                "SELECT id, channel, created_at, last_activity_at, policy_version, status FROM principals WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2",
+                "SELECT id, channel, created_at, last_activity_at, policy_version, status, suspension_count FROM principals WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2",
                 vec![after.into(), limit.into()],
             )
             .await?;
@@ -27,6 +27,7 @@ impl Store {
                     last_activity_at: s(r, 3)?,
                     policy_version: s(r, 4)?,
                     status: s(r, 5)?,
+                    suspension_count: r.try_get::<i64, _>(6)?,
                 })
             })
             .collect()

@@ -99,10 +99,16 @@ impl Store {
     }
 
     /// Enable a disabled staff member again.
-    pub fn enable_staff(login: &str) -> Stmt {
+    /// The MAC is renewed ([`crate::facts`]).
+    pub fn enable_staff(keys: &crate::Keys, row: &crate::StaffRow) -> Stmt {
+        let mac = crate::facts::mac(
+            keys,
+            crate::facts::STAFF,
+            &crate::facts::staff(&row.login, &row.role, false),
+        );
         Stmt::new(
-            "UPDATE staff SET disabled = 0 WHERE login = $1 AND disabled <> 0",
-            vec![login.into()],
+            "UPDATE staff SET disabled = 0, facts_mac = $3 WHERE login = $1 AND role = $2 AND disabled <> 0",
+            vec![row.login.as_str().into(), row.role.as_str().into(), mac.into()],
         )
         .expecting(1, "login: the staff member is not disabled")
     }

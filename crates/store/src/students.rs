@@ -359,10 +359,31 @@ impl Store {
 
     /// Move a principal to another channel (a graduate to the alumni list), with the policy
     /// version under which they were told the new channel's purposes. Guarded by the old channel.
-    pub fn move_principal_channel(id: &str, from: &str, to: &str, policy_version: &str) -> Stmt {
+    /// The principal's MAC is renewed over the new channel and version ([`crate::facts`]);
+    /// guarded by the count of suspensions it binds as well.
+    pub fn move_principal_channel(
+        keys: &crate::Keys,
+        principal: &crate::PrincipalRow,
+        to: &str,
+        policy_version: &str,
+    ) -> Stmt {
+        let mac = Store::principal_mac(
+            keys,
+            &principal.id,
+            to,
+            policy_version,
+            principal.suspension_count,
+        );
         Stmt::new(
-            "UPDATE principals SET channel = $3, policy_version = $4 WHERE id = $1 AND channel = $2 AND status = 'active'",
-            vec![id.into(), from.into(), to.into(), policy_version.into()],
+            "UPDATE principals SET channel = $3, policy_version = $4, facts_mac = $5 WHERE id = $1 AND channel = $2 AND status = 'active' AND suspension_count = $6",
+            vec![
+                principal.id.as_str().into(),
+                principal.channel.as_str().into(),
+                to.into(),
+                policy_version.into(),
+                mac.into(),
+                principal.suspension_count.into(),
+            ],
         )
         .expecting(1, "the principal changed meanwhile: look at them again")
     }

@@ -12,6 +12,7 @@ mod backups;
 mod common;
 mod complaints;
 mod erasure;
+mod facts;
 mod faults;
 mod governance;
 mod incidents;
