@@ -644,8 +644,8 @@ async fn backups_and_disclosure_packages_are_0600_and_never_written_through_a_sy
             "in_person_residence_card",
             Some("在留カード 末尾1234"),
         )
-            .await
-            .unwrap();
+        .await
+        .unwrap();
         let pkg = dir.path().join("package");
         let f =
             e.m.request_fulfil(&clerk, &o.id, &[], Some(&pkg))

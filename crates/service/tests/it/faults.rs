@@ -148,7 +148,15 @@ async fn a_full_disk_refuses_writes_in_one_line_and_the_same_mamori_recovers_whe
         }))
         .collect();
     let e = m
-        .import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, None, &mut |_| {})
+        .import_csv(
+            &clerk,
+            "volunteer",
+            csv.as_bytes(),
+            &[],
+            false,
+            None,
+            &mut |_| {},
+        )
         .await
         .expect_err("a full disk stops an import");
     assert!(matches!(e, ServiceError::Unavailable(_)), "{e:?}");
@@ -176,7 +184,15 @@ async fn a_full_disk_refuses_writes_in_one_line_and_the_same_mamori_recovers_whe
     // The same Mamori carries on: the import reruns to completion, nothing committed was lost,
     // the chain verifies.
     let r = m
-        .import_csv(&clerk, "volunteer", csv.as_bytes(), &[], false, None, &mut |_| {})
+        .import_csv(
+            &clerk,
+            "volunteer",
+            csv.as_bytes(),
+            &[],
+            false,
+            None,
+            &mut |_| {},
+        )
         .await
         .unwrap();
     assert!(r.errors.is_empty(), "{:?}", r.errors);
