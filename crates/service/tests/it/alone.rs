@@ -216,15 +216,16 @@ async fn account_creations_and_role_changes_are_in_the_managers_review() {
     on_both("chiba-ia", |e| async move {
         let admin = actor(&e, "admin").await;
         let manager = actor(&e, "manager").await;
-        e.m.staff_add(Some(&admin), "tanaka", "clerk", None, PASSWORD)
+        // An administrator invites (it never chooses the password).
+        e.m.staff_invite(Some(&admin), "tanaka", "clerk", None)
             .await
             .unwrap();
         e.m.staff_role(&admin, "tanaka", "manager").await.unwrap();
         let list = e.m.exception_reviews(&manager, false).await.unwrap();
         let add = list
             .iter()
-            .find(|r| r.kind == "staff.add" && r.account.as_deref() == Some("tanaka"))
-            .unwrap_or_else(|| panic!("no staff.add entry: {list:?}"));
+            .find(|r| r.kind == "staff.invite" && r.account.as_deref() == Some("tanaka"))
+            .unwrap_or_else(|| panic!("no staff.invite entry: {list:?}"));
         assert_eq!(add.staff, "admin");
         assert!(add.id.starts_with("audit-"), "{}", add.id);
         let role = list

@@ -9,20 +9,6 @@ use sqlx::Row;
 
 use crate::common::*;
 
-async fn exec(e: &Env, sql: &str) {
-    sqlx::query(sql).execute(e.m.store().pool()).await.unwrap();
-}
-
-async fn verify_error(e: &Env) -> String {
-    match e.m.audit_verify().await {
-        Err(ServiceError::Failed(m)) => m,
-        other => panic!(
-            "expected verification to fail on {}, got {other:?}",
-            e.backend
-        ),
-    }
-}
-
 async fn entries(e: &Env) -> i64 {
     e.m.status().await.unwrap()["audit_entries"]
         .as_i64()

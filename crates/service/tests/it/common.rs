@@ -175,3 +175,19 @@ pub fn scan_dir_bytes(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
     }
     found
 }
+
+/// Run SQL against the test's database as someone with database access alone would.
+pub async fn exec(e: &Env, sql: &str) {
+    sqlx::query(sql).execute(e.m.store().pool()).await.unwrap();
+}
+
+/// The message of an audit verification that must fail.
+pub async fn verify_error(e: &Env) -> String {
+    match e.m.audit_verify().await {
+        Err(ServiceError::Failed(m)) => m,
+        other => panic!(
+            "expected verification to fail on {}, got {other:?}",
+            e.backend
+        ),
+    }
+}

@@ -416,20 +416,6 @@ async fn many_concurrent_reads_are_each_audited_and_the_chain_verifies() {
     .await;
 }
 
-async fn exec(e: &Env, sql: &str) {
-    sqlx::query(sql).execute(e.m.store().pool()).await.unwrap();
-}
-
-async fn verify_error(e: &Env) -> String {
-    match e.m.audit_verify().await {
-        Err(ServiceError::Failed(m)) => m,
-        other => panic!(
-            "expected verification to fail on {}, got {other:?}",
-            e.backend
-        ),
-    }
-}
-
 #[tokio::test]
 async fn tampering_with_the_audit_log_is_detected_and_named() {
     // Alteration.
