@@ -2932,3 +2932,101 @@ fn policy_check_refuses_an_administrator_that_holds_purposes_or_data_actions() {
         r.stderr
     );
 }
+
+/// Issue 20: `mamori verify` (no --as) exits 0 with the counts; after a DBA's edit of a staff
+/// role and of a principal's channel, the read exits 1 with one line naming the principal and
+/// `verify` exits 1 with one line naming the first bad row.
+fn verify_in_the_cli(url: Option<&str>) {
+    let (_d, data) = init("chiba-ia", url);
+    let add = mamori(
+        &data,
+        url,
+        &[
+            "--json",
+            "principal",
+            "add",
+            "--as",
+            "sato",
+            "--channel",
+            "volunteer",
+            "name=Maria Santos",
+            "email=maria@example.com",
+        ],
+    );
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let id = add.json()["id"].as_str().unwrap().to_string();
+    let ok = mamori(&data, url, &["verify"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(
+        ok.stdout.trim(),
+        "ok: 1 principals, 0 consents, 0 suspensions, 4 staff verified"
+    );
+    let j = mamori(&data, url, &["--json", "verify"]).json();
+    assert_eq!(
+        (j["principals"].as_i64(), j["staff"].as_i64()),
+        (Some(1), Some(4))
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cfg = mamori_service::Config {
+            data_dir: data.clone(),
+            database_url: url.map(str::to_string),
+        };
+        let m = mamori_service::Mamori::open(&cfg).await.unwrap();
+        sqlx::query("UPDATE principals SET channel = 'inquiry'")
+            .execute(m.store().pool())
+            .await
+            .unwrap();
+    });
+    let read = mamori(
+        &data,
+        url,
+        &[
+            "principal",
+            "show",
+            &id,
+            "--as",
+            "sato",
+            "--purpose",
+            "inquiry_response",
+        ],
+    );
+    assert_eq!(read.code, 1, "{}", read.stderr);
+    assert_eq!(read.stderr.trim().lines().count(), 1, "{}", read.stderr);
+    assert!(
+        read.stderr.contains(&format!("principal {id}")),
+        "{}",
+        read.stderr
+    );
+    assert!(
+        read.stderr.contains("changed outside Mamori"),
+        "{}",
+        read.stderr
+    );
+    assert!(!read.stderr.contains("Maria"), "{}", read.stderr);
+    assert!(
+        read.stdout.trim().is_empty(),
+        "nothing released: {}",
+        read.stdout
+    );
+    let bad = mamori(&data, url, &["verify"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert_eq!(
+        bad.stderr.trim(),
+        format!(
+            "principal {id} was changed outside Mamori (its MAC does not verify): restore it from a backup"
+        )
+    );
+}
+
+#[test]
+fn verify_names_a_record_changed_in_the_database_and_the_read_is_refused() {
+    verify_in_the_cli(None);
+    if let Some(url) = fresh_postgres() {
+        verify_in_the_cli(Some(&url));
+    }
+}

@@ -1348,3 +1348,35 @@ async fn the_auditor_walks_every_get_route_and_never_sees_a_personal_value() {
     })
     .await;
 }
+
+/// Issue 20: a record an access decision rests on, changed by SQL, is refused over HTTP too: a
+/// channel edited makes the read answer a problem document naming the principal (never a
+/// value), and a token whose owner's role was edited is refused naming the staff member.
+#[tokio::test]
+async fn a_record_changed_in_the_database_is_refused_over_http() {
+    on_both(|s| async move {
+        let id = s.add().await;
+        let t = Some(s.clerk_token.as_str());
+        let path = format!("/api/v1/principals/{id}?purpose=inquiry_response");
+        assert_eq!(s.get(&path, t).await.status(), StatusCode::FORBIDDEN);
+        sqlx::query("UPDATE principals SET channel = 'inquiry'")
+            .execute(s.m.store().pool())
+            .await
+            .unwrap();
+        let d = problem(s.get(&path, t).await, StatusCode::INTERNAL_SERVER_ERROR).await;
+        assert!(d.contains(&format!("principal {id}")), "{d}");
+        assert!(d.contains("changed outside Mamori"), "{d}");
+        assert!(!d.contains("Hoa") && !d.contains("3333"), "{d}");
+        sqlx::query("UPDATE staff SET role = 'manager' WHERE login = 'sato'")
+            .execute(s.m.store().pool())
+            .await
+            .unwrap();
+        let r = s.get("/api/v1/me", t).await;
+        assert!(!r.status().is_success(), "{}", r.status());
+        let v: Value = r.json().await.unwrap();
+        let d = v["detail"].as_str().unwrap_or_default();
+        assert!(d.contains("staff member sato"), "{v}");
+        assert!(d.contains("changed outside Mamori"), "{v}");
+    })
+    .await;
+}
