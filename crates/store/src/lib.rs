@@ -1137,14 +1137,9 @@ impl Store {
     }
 
     /// Purposes the principal's data is suspended for (`None` = every use), APPI 35.
+    /// Checked like a read ([`Store::use_facts`]): a suspension deleted or forged is refused.
     pub async fn suspensions(&self, principal_id: &str) -> Result<Vec<Option<String>>> {
-        let rows = self
-            .rows(
-                "SELECT purpose FROM suspensions WHERE principal_id = $1 AND lifted_at IS NULL",
-                vec![principal_id.into()],
-            )
-            .await?;
-        rows.iter().map(|r| opt_s(r, 0)).collect()
+        Ok(self.use_facts(principal_id).await?.1)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -224,12 +224,17 @@ async fn a_suspension_deleted_in_the_database_is_refused_at_read() {
         );
         let v = failed(e.m.verify_facts().await);
         assert!(v.contains(&format!("principal {pid}")), "{v}");
+        // The provision path's list of suspensions refuses it too.
+        assert_refused(
+            &e.m.store().suspensions(&pid).await.unwrap_err().to_string(),
+            &pid,
+        );
 
-        // Lifting it by hand is refused the same way.
-        e.m.store().test_support_seal_unsealed().await.unwrap();
+        // Control: with Mamori's key (the principal's MAC recomputed over the new count) the
+        // deletion would have lifted the suspension.
         dba(
             &e,
-            "UPDATE principals SET suspension_count = 0, facts_mac = NULL WHERE id = $1",
+            "UPDATE principals SET facts_mac = NULL WHERE id = $1",
             vec![pid.as_str().into()],
         )
         .await;
