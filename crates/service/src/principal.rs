@@ -526,11 +526,27 @@ impl Mamori {
         only: Option<&[String]>,
         exception: Option<&Exception>,
     ) -> Result<Shown> {
-        let found = require_active(
-            self.store.principal_for_read(id).await?,
-            |f| &f.principal,
-            id,
-        )?;
+        let read = match self.store.principal_for_read(id).await {
+            Err(mamori_store::StoreError::Changed(m)) => {
+                // A record changed outside Mamori (facts.rs): nothing is opened; the auditor
+                // sees the attempt.
+                self.store
+                    .audit(vec![AuditDraft {
+                        actor: actor.login.clone(),
+                        action: "principal.read".into(),
+                        principal_id: Some(id.to_string()),
+                        // Only a purpose of the policy: the text typed is not logged.
+                        purpose: self.policy().purpose(purpose).map(|p| p.id.clone()),
+                        decision: "deny".into(),
+                        reason: Some("record changed outside Mamori".into()),
+                        ..Default::default()
+                    }])
+                    .await?;
+                return Err(ServiceError::Failed(m));
+            }
+            other => other?,
+        };
+        let found = require_active(read, |f| &f.principal, id)?;
         let (principal, all_fields) = (found.principal, found.fields);
         let policy = self.policy();
         if let Some(list) = only {

@@ -79,6 +79,20 @@ async fn a_channel_changed_in_the_database_is_refused_at_read_and_named_by_verif
             &pid,
         );
         assert_eq!(reads_audited(&e, &pid).await, before, "nothing released");
+        // The auditor sees the refused attempts, with the reason.
+        let auditor = actor(&e, "auditor").await;
+        let refused =
+            e.m.audit_log(&auditor, Some(&pid), 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|a| {
+                    a.action == "principal.read"
+                        && a.decision == "deny"
+                        && a.reason.as_deref() == Some("record changed outside Mamori")
+                })
+                .count();
+        assert_eq!(refused, 2);
         let v = failed(e.m.verify_facts().await);
         assert!(v.contains(&format!("principal {pid}")), "{v}");
         assert!(v.contains("changed outside Mamori"), "{v}");
