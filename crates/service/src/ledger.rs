@@ -201,3 +201,28 @@ pub fn ledger_html(organization: &str, rows: &[LedgerRow], lang: Lang) -> String
     h.push_str("</table>\n</body></html>\n");
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn a_cell_that_begins_a_formula_gets_a_leading_apostrophe() {
+        for (cell, out) in [
+            ("=1+1", "'=1+1"),
+            ("+81 3", "'+81 3"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("  =cmd", "'  =cmd"),
+            ("＝１＋１", "'＝１＋１"),
+            ("\tx", "'\tx"),
+            ("=A1,B2", "\"'=A1,B2\""),
+            ("P3Y", "P3Y"),
+            ("a / b", "a / b"),
+            ("氏名", "氏名"),
+            ("x=1", "x=1"),
+        ] {
+            assert_eq!(csv_cell(cell), out, "{cell:?}");
+        }
+    }
+}
