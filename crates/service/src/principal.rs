@@ -342,7 +342,7 @@ impl Mamori {
         for p in &new.consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(
-                    "--consent: {p:?} is not a purpose of this policy: use one of {}",
+                    "--consent: one of the purposes is not a purpose of this policy: use one of {}",
                     Policy::ids(&policy.purposes, |x| x.id.as_str())
                 )));
             }
@@ -431,7 +431,7 @@ impl Mamori {
         let policy = self.policy();
         if policy.purpose(purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--purpose: {purpose:?} is not a purpose of this policy: use one of {}",
+                "--purpose: is not a purpose of this policy: use one of {}",
                 Policy::ids(&policy.purposes, |x| x.id.as_str())
             )));
         }
@@ -518,7 +518,7 @@ impl Mamori {
             for c in list {
                 if policy.category(c).is_none() {
                     return Err(ServiceError::BadInput(format!(
-                        "--fields: {c:?} is not a category of this policy"
+                        "--fields: one of the fields is not a category of this policy: `policy show` lists them"
                     )));
                 }
             }
@@ -556,6 +556,14 @@ impl Mamori {
         raw: &str,
     ) -> Result<Vec<Found>> {
         self.require(actor, Action::Read, "principal.find").await?;
+        // Issue 20: what the caller typed as the purpose is named back (in the refusal and on
+        // the log) only once it is known to be a purpose of the policy, never free text.
+        if self.policy().purpose(purpose).is_none() {
+            return Err(ServiceError::BadInput(format!(
+                "--purpose: is not a purpose of this policy: use one of {}",
+                Policy::ids(&self.policy().purposes, |x| x.id.as_str())
+            )));
+        }
         if let Err(reason) = access::may_use_for(&actor.role, purpose) {
             let reason = reason.to_string();
             self.store

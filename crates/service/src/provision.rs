@@ -198,7 +198,7 @@ impl Mamori {
             ConsentTarget::Purpose(p) => {
                 if policy.purpose(p).is_none() {
                     return Err(ServiceError::BadInput(format!(
-                        "--purpose: {p:?} is not a purpose of this policy: use one of {}",
+                        "--purpose: is not a purpose of this policy: use one of {}",
                         Policy::ids(&policy.purposes, |x| x.id.as_str())
                     )));
                 }
@@ -369,8 +369,7 @@ impl Mamori {
         let recipient = self.recipient_of(&policy, &req.recipient)?;
         if policy.purpose(&req.purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--purpose: {:?} is not a purpose of this policy: use one of {}",
-                req.purpose,
+                "--purpose: is not a purpose of this policy: use one of {}",
                 Policy::ids(&policy.purposes, |x| x.id.as_str())
             )));
         }
@@ -383,7 +382,7 @@ impl Mamori {
         for c in &req.fields {
             if policy.category(c).is_none() {
                 return Err(ServiceError::BadInput(format!(
-                    "--fields: {c:?} is not a category of this policy"
+                    "--fields: one of the fields is not a category of this policy: `policy show` lists them"
                 )));
             }
             if !held.iter().any(|f| &f.category == c) {

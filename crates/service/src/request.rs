@@ -213,7 +213,7 @@ impl Mamori {
             }
             if policy.purpose(p).is_none() {
                 return Err(bad(format!(
-                    "--purpose: {p:?} is not a purpose of this policy: use one of {}",
+                    "--purpose: is not a purpose of this policy: use one of {}",
                     Policy::ids(&policy.purposes, |x| x.id.as_str())
                 )));
             }
