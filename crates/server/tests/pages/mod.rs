@@ -708,6 +708,19 @@ async fn a_clerk_and_a_principal_in_a_real_browser() {
         let c = c.clone();
         let dir = dir.clone();
         async move {
+            // Styled under a CSP without 'unsafe-inline' (issue 20): the stylesheet applied.
+            let accent = c
+                .execute(
+                    "return getComputedStyle(document.querySelector('header.site')).backgroundColor",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                accent,
+                serde_json::json!("rgb(11, 79, 156)"),
+                "{name}: unstyled"
+            );
             let png = c.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
         }
