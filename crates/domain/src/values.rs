@@ -98,9 +98,7 @@ pub fn check(category: &str, validation: Validation, raw: &str) -> Result<Checke
     if trimmed.chars().any(|c| is_refused_control(c, text)) {
         return Err(fail(if text { CONTROL_TEXT } else { CONTROL }));
     }
-    if contains_card_number(trimmed)
-        || (!trimmed.is_ascii() && contains_card_number(&nfkc(trimmed)))
-    {
+    if contains_card_number(trimmed) {
         return Err(fail(CARD));
     }
     let checked = match validation {
@@ -142,7 +140,15 @@ pub fn check(category: &str, validation: Validation, raw: &str) -> Result<Checke
 /// digits, but a run that holds one counts only card-shaped (or digit by digit,
 /// `4.2.4.2…`), so that dates (`1990/04/01`), amounts (`1,234,567`) and lists of short numbers
 /// are not mistaken for a card.
+///
+/// Text that is not ASCII is checked as written and in NFKC form too, so that digits written
+/// as compatibility characters (①, ¹, 𝟒) count, whichever use case calls this.
 pub fn contains_card_number(s: &str) -> bool {
+    contains_card_number_as_written(s)
+        || (!s.is_ascii() && contains_card_number_as_written(&nfkc(s)))
+}
+
+fn contains_card_number_as_written(s: &str) -> bool {
     let mut run = Run::default();
     let mut group: Vec<u8> = Vec::new();
     let mut after: Option<Separator> = None;
@@ -1099,6 +1105,13 @@ mod tests {
                 assert_eq!(problem(validation, raw), CARD, "{validation:?}: {raw}");
             }
         }
+    }
+
+    #[test]
+    fn a_card_number_in_compatibility_digits_is_found_by_every_caller() {
+        // Circled and superscript digits are not decimal digits; NFKC makes them so.
+        assert!(contains_card_number("④②④② ④②④② ④②④② ④②④②"));
+        assert!(contains_card_number("⁴²⁴²⁴²⁴²⁴²⁴²⁴²⁴²"));
     }
 
     #[test]

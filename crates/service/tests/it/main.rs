@@ -10,6 +10,7 @@ mod common;
 mod complaints;
 mod governance;
 mod incidents;
+mod input;
 mod provision;
 mod registry;
 mod requests;
