@@ -2452,3 +2452,51 @@ fn serve_takes_trusted_proxies_and_refuses_a_bad_one_in_one_line() {
         "HSTS on the word of a client that is not a trusted proxy: {headers}"
     );
 }
+
+/// Issue 20: a card number written with dots, zero-width spaces or Arabic-Indic digits is
+/// refused by `principal add` (exit 2, one line naming the field, never the number) on SQLite
+/// and PostgreSQL, and nothing is stored.
+#[test]
+fn a_card_number_in_disguise_is_refused_by_principal_add_with_exit_2() {
+    card_in_disguise_is_refused(None);
+    if let Some(url) = fresh_postgres() {
+        card_in_disguise_is_refused(Some(&url));
+    }
+}
+
+fn card_in_disguise_is_refused(url: Option<&str>) {
+    let (_d, data) = init("chiba-ia", url);
+    let before = mamori(&data, url, &["status", "--json"]).stdout;
+    for card in [
+        "4242.4242.4242.4242",
+        "4242\u{200B}4242\u{200B}4242\u{200B}4242",
+        "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢",
+    ] {
+        let text = format!("form_text=カード {card}");
+        let r = mamori(
+            &data,
+            url,
+            &[
+                "principal",
+                "add",
+                "--as",
+                "sato",
+                "--channel",
+                "volunteer",
+                "name=Le Thi Hoa",
+                &text,
+            ],
+        );
+        assert_eq!(r.code, 2, "{url:?}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .starts_with("form_text: looks like a payment card number")
+                && r.stderr.trim_end().lines().count() == 1
+                && !r.stderr.contains("4242")
+                && !r.stderr.contains("٤٢"),
+            "{url:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(mamori(&data, url, &["status", "--json"]).stdout, before);
+}
