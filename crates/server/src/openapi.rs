@@ -82,16 +82,26 @@ fn operations_html(doc: &utoipa::openapi::OpenApi) -> String {
     let e = mamori_policy::notice::escape_html;
     let value = serde_json::to_value(doc).unwrap_or_default();
     let mut by_tag: Vec<(String, Vec<String>)> = Vec::new();
-    for (path, item) in value["paths"].as_object().into_iter().flatten() {
+    for (path, item) in value
+        .get("paths")
+        .and_then(|p| p.as_object())
+        .into_iter()
+        .flatten()
+    {
         for (method, op) in item.as_object().into_iter().flatten() {
-            let tag = op["tags"][0].as_str().unwrap_or("other").to_string();
-            let codes: Vec<&str> = op["responses"]
-                .as_object()
+            let tag = op
+                .pointer("/tags/0")
+                .and_then(|t| t.as_str())
+                .unwrap_or("other")
+                .to_string();
+            let codes: Vec<&str> = op
+                .get("responses")
+                .and_then(|r| r.as_object())
                 .map(|r| r.keys().map(String::as_str).collect())
                 .unwrap_or_default();
-            let text = op["description"]
-                .as_str()
-                .or(op["summary"].as_str())
+            let text = ["description", "summary"]
+                .iter()
+                .find_map(|k| op.get(*k).and_then(|t| t.as_str()))
                 .unwrap_or("");
             let line = format!(
                 "<div class=\"op\"><span class=\"m {m}\">{M}</span><code>{p}</code><div class=\"muted\">{t}{c}</div></div>",

@@ -517,9 +517,10 @@ impl Mamori {
         if let Some(list) = only {
             for c in list {
                 if policy.category(c).is_none() {
-                    return Err(ServiceError::BadInput(format!(
+                    return Err(ServiceError::BadInput(
                         "--fields: one of the fields is not a category of this policy: `policy show` lists them"
-                    )));
+                            .into(),
+                    ));
                 }
             }
         }

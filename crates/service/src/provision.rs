@@ -381,9 +381,10 @@ impl Mamori {
         let held = self.store.fields(&principal.id).await?;
         for c in &req.fields {
             if policy.category(c).is_none() {
-                return Err(ServiceError::BadInput(format!(
+                return Err(ServiceError::BadInput(
                     "--fields: one of the fields is not a category of this policy: `policy show` lists them"
-                )));
+                        .into(),
+                ));
             }
             if !held.iter().any(|f| &f.category == c) {
                 return Err(ServiceError::BadInput(format!(

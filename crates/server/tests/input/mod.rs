@@ -198,9 +198,7 @@ async fn a_purpose_that_is_not_in_the_policy_is_never_quoted_back() {
         )
         .await;
         assert!(d.starts_with("purpose: is not a purpose of this policy"), "{d}");
-        for d in [&d] {
-            assert!(!d.contains("Le Thi") && !d.contains("3333"), "{d}");
-        }
+        assert!(!d.contains("Le Thi") && !d.contains("3333"), "{d}");
         let d = problem(
             s.post(&format!("/api/v1/principals/{id}/read"), t, json!({"purpose": typed}))
                 .await,
