@@ -640,7 +640,8 @@ impl Mamori {
                 }
                 None => {
                     return Err(bad(format!(
-                        "--principal: there is no principal {p}: check the id, or leave --principal out"
+                        "--principal: there is no {}: check the id, or leave --principal out",
+                        crate::principal_ref(p)
                     )));
                 }
             },

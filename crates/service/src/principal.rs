@@ -755,7 +755,8 @@ fn require_active<T>(
             "ID: principal {id} was erased; only their disposal record remains"
         ))),
         None => Err(ServiceError::NotFound(format!(
-            "ID: there is no principal {id}"
+            "ID: there is no {}",
+            crate::principal_ref(id)
         ))),
     }
 }

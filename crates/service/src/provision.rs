@@ -123,7 +123,7 @@ impl Mamori {
     fn recipient_of(&self, policy: &Policy, id: &str) -> Result<Recipient> {
         policy.recipient(id).cloned().ok_or_else(|| {
             ServiceError::BadInput(format!(
-                "--recipient: {id:?} is not a recipient of this policy: use one of {}",
+                "--recipient: is not a recipient of this policy: use one of {}",
                 Policy::ids(&policy.recipients, |r| r.id.as_str())
             ))
         })
@@ -289,11 +289,11 @@ impl Mamori {
             .collect();
         if active.is_empty() {
             let what = match target {
-                ConsentTarget::Purpose(p) => format!(
-                    "--purpose: principal {principal_id} has no active consent for purpose {p}"
+                ConsentTarget::Purpose(_) => format!(
+                    "--purpose: principal {principal_id} has no active consent for that purpose"
                 ),
-                ConsentTarget::Recipient(r) => format!(
-                    "--recipient: principal {principal_id} has no active consent for provision to {r}"
+                ConsentTarget::Recipient(_) => format!(
+                    "--recipient: principal {principal_id} has no active consent for provision to that recipient"
                 ),
             };
             return Err(ServiceError::BadInput(what));

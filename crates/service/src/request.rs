@@ -204,7 +204,8 @@ impl Mamori {
             && self.store.principal(p).await?.is_none()
         {
             return Err(ServiceError::NotFound(format!(
-                "--principal: there is no principal {p}"
+                "--principal: there is no {}",
+                crate::principal_ref(p)
             )));
         }
         if let Some(p) = &req.purpose {
@@ -296,7 +297,8 @@ impl Mamori {
         }
         if self.store.principal(principal_id).await?.is_none() {
             return Err(ServiceError::NotFound(format!(
-                "--principal: there is no principal {principal_id}"
+                "--principal: there is no {}",
+                crate::principal_ref(principal_id)
             )));
         }
         self.store
@@ -625,7 +627,8 @@ impl Mamori {
             }
             None => {
                 return Err(ServiceError::NotFound(format!(
-                    "there is no principal {pid}"
+                    "there is no {}",
+                    crate::principal_ref(&pid)
                 )));
             }
         };

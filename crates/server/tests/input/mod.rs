@@ -213,6 +213,30 @@ async fn a_purpose_that_is_not_in_the_policy_is_never_quoted_back() {
         )
         .await;
         assert!(d.starts_with("fields: one of the fields is not a category") && !d.contains("Le Thi"), "{d}");
+        // A name or an address typed where an id belongs is not repeated either.
+        let d = problem(
+            s.get("/api/v1/principals/hoa@example.com?purpose=registration_contact", t)
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_eq!(
+            d,
+            "ID: there is no principal with that id (an id is p_ followed by letters and digits)"
+        );
+        let d = problem(
+            s.post(
+                "/api/v1/requests",
+                t,
+                json!({"principal": "Le Thi Hoa", "kind": "disclosure", "received_at": "2026-11-20T10:00:00+09:00"}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert!(d.contains("principal with that id") && !d.contains("Le Thi"), "{d}");
+        let d = problem(s.get("/api/v1/principals/p_0000000000000000?purpose=registration_contact", t).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(d, "ID: there is no principal p_0000000000000000");
         assert_eq!(counts(&s).await, before, "nothing was logged with the typed text");
         // A known purpose the role lacks is named: it is the policy's id, not input.
         let auditor = s.m.staff_token("kansa").await.unwrap().token;
