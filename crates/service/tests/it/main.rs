@@ -15,6 +15,7 @@ mod erasure;
 mod faults;
 mod governance;
 mod incidents;
+mod input;
 mod provision;
 mod registry;
 mod requests;
