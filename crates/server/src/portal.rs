@@ -23,7 +23,8 @@ use mamori_service::store::crypto::random_hex;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::client::ClientAddr;
+// Also reachable here, where it used to live (the sign-in throttling may name it either way).
+pub(crate) use crate::client::ClientAddr;
 use crate::pages::{
     Ctx, LangQuery, choose_lang, cookie, error_page, main_of, refusal, render, same_token,
     with_cookies,
