@@ -165,9 +165,20 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Mark session cookies Secure (set when TLS is terminated in front of Mamori).
+        /// Mark session cookies Secure and send HSTS (set when TLS is terminated in front of
+        /// Mamori).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy whose X-Forwarded-For names the client (an address or a CIDR
+        /// network; repeatable, or comma-separated in MAMORI_TRUSTED_PROXIES). Without one, the
+        /// connection's address is the client and X-Forwarded-For is ignored.
+        #[arg(
+            long = "trusted-proxy",
+            value_name = "CIDR_OR_IP",
+            env = "MAMORI_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxy: Vec<String>,
     },
     /// A throwaway data folder with a preset, synthetic people and a staff account per role,
     /// then serve it.
@@ -849,12 +860,21 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
         Command::Serve {
             listen,
             secure_cookies,
+            trusted_proxy,
         } => {
             let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
                 bad(format!(
                     "--listen: \"{listen}\" is not an address: use HOST:PORT such as 127.0.0.1:8080"
                 ))
             })?;
+            let trusted_proxies =
+                mamori_server::client::TrustedProxies::parse_list(&trusted_proxy.join(","))
+                    .map_err(|e| {
+                        bad(format!(
+                            "--trusted-proxy: {}",
+                            e.strip_prefix("trusted proxy: ").unwrap_or(&e)
+                        ))
+                    })?;
             let m = Mamori::open(&cfg).await?;
             init_logging();
             let (listener, addr) = bind(addr, &listen).await?;
@@ -862,7 +882,12 @@ async fn run(cli: Cli) -> Result<Out, ServiceError> {
                 "Mamori serving {} on http://{addr} (API docs: http://{addr}/api/docs)",
                 cfg.data_dir.display()
             );
-            mamori_server::serve(m, listener, mamori_server::Options { secure_cookies })
+            let opts = mamori_server::Options {
+                secure_cookies,
+                trusted_proxies,
+                ..Default::default()
+            };
+            mamori_server::serve(m, listener, opts)
                 .await
                 .map_err(|e| ServiceError::Failed(format!("--listen {listen}: {e}")))?;
             Ok(Out::Both(

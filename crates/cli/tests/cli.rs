@@ -3030,3 +3030,132 @@ fn verify_names_a_record_changed_in_the_database_and_the_read_is_refused() {
         verify_in_the_cli(Some(&url));
     }
 }
+
+/// Issue 20: `mamori serve --trusted-proxy CIDR_OR_IP` (repeatable; `MAMORI_TRUSTED_PROXIES`,
+/// comma-separated): a value that is neither an address nor a network is refused in one line
+/// before anything starts (exit 2); good ones start the server, and a client's
+/// `X-Forwarded-Proto` from a proxy that is not trusted does not turn HSTS on.
+#[test]
+fn serve_takes_trusted_proxies_and_refuses_a_bad_one_in_one_line() {
+    let (dir, data) = init("chiba-ia", None);
+    for bad in ["10.0.0.0/33", "proxy.example", "10.0.0.1/"] {
+        let r = mamori(
+            &data,
+            None,
+            &["serve", "--listen", "127.0.0.1:0", "--trusted-proxy", bad],
+        );
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("--trusted-proxy: ") && r.stderr.trim_end().lines().count() == 1,
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+    let r: Run = command(&data)
+        .env("MAMORI_TRUSTED_PROXIES", "10.0.0.0/8,nonsense")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("--trusted-proxy: not an IP address"),
+        "{}",
+        r.stderr
+    );
+
+    let log = dir.path().join("serve.log");
+    let mut server = command(&data)
+        .env("MAMORI_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--trusted-proxy",
+            "192.0.2.1",
+        ])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = (0..100).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let at = text.find(" on http://127.0.0.1:")?;
+        let url = text[at + 4..].split_whitespace().next()?.to_string();
+        (!url.ends_with(":0")).then_some(url)
+    });
+    let answered = base.as_ref().map(|b| {
+        (0..50)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let h = curl(&[
+                    "-D",
+                    "-",
+                    "-o",
+                    "/dev/null",
+                    "-H",
+                    "X-Forwarded-Proto: https",
+                    &format!("{b}/healthz"),
+                ]);
+                h.starts_with("HTTP/1.1 200").then_some(h)
+            })
+            .unwrap_or_default()
+    });
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    let headers = answered.expect("the server says where it listens");
+    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+    assert!(
+        !headers.to_lowercase().contains("strict-transport-security"),
+        "HSTS on the word of a client that is not a trusted proxy: {headers}"
+    );
+}
+
+/// Issue 20: a card number written with dots, zero-width spaces or Arabic-Indic digits is
+/// refused by `principal add` (exit 2, one line naming the field, never the number) on SQLite
+/// and PostgreSQL, and nothing is stored.
+#[test]
+fn a_card_number_in_disguise_is_refused_by_principal_add_with_exit_2() {
+    card_in_disguise_is_refused(None);
+    if let Some(url) = fresh_postgres() {
+        card_in_disguise_is_refused(Some(&url));
+    }
+}
+
+fn card_in_disguise_is_refused(url: Option<&str>) {
+    let (_d, data) = init("chiba-ia", url);
+    let before = mamori(&data, url, &["status", "--json"]).stdout;
+    for card in [
+        "4242.4242.4242.4242",
+        "4242\u{200B}4242\u{200B}4242\u{200B}4242",
+        "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢",
+    ] {
+        let text = format!("form_text=カード {card}");
+        let r = mamori(
+            &data,
+            url,
+            &[
+                "principal",
+                "add",
+                "--as",
+                "sato",
+                "--channel",
+                "volunteer",
+                "name=Le Thi Hoa",
+                &text,
+            ],
+        );
+        assert_eq!(r.code, 2, "{url:?}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .starts_with("form_text: looks like a payment card number")
+                && r.stderr.trim_end().lines().count() == 1
+                && !r.stderr.contains("4242")
+                && !r.stderr.contains("٤٢"),
+            "{url:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(mamori(&data, url, &["status", "--json"]).stdout, before);
+}

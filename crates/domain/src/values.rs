@@ -12,7 +12,9 @@
 //!   bidirectional override characters that make text display differently from what it holds.
 //! - Seed 000 Art. 7-1: card numbers are never stored; payment goes through the payment
 //!   processor and only its token is kept. A Luhn-valid run of 13–19 digits (spaces and hyphens
-//!   between digits ignored) is refused in any field, whatever its kind ([`contains_card_number`]).
+//!   between digits ignored; dots, slashes, commas, tabs and line breaks between card-shaped
+//!   groups too; characters that show nothing skipped; digits of every script) is refused in any
+//!   field, whatever its kind ([`contains_card_number`]).
 //! - Error messages say what is wrong and what to do, with a made-up example. They never repeat
 //!   the value: personal values never appear in error messages or logs.
 
@@ -96,9 +98,7 @@ pub fn check(category: &str, validation: Validation, raw: &str) -> Result<Checke
     if trimmed.chars().any(|c| is_refused_control(c, text)) {
         return Err(fail(if text { CONTROL_TEXT } else { CONTROL }));
     }
-    if contains_card_number(trimmed)
-        || (!trimmed.is_ascii() && contains_card_number(&nfkc(trimmed)))
-    {
+    if contains_card_number(trimmed) {
         return Err(fail(CARD));
     }
     let checked = match validation {
@@ -126,65 +126,108 @@ pub fn check(category: &str, validation: Validation, raw: &str) -> Result<Checke
 
 /// DESIGN.md: any Luhn-valid run of 13–19 digits (spaces and hyphens between digits ignored) is a card number (seed 000 Art. 7-1: card numbers are never stored).
 ///
-/// Full-width digits and the hyphens a Japanese keyboard produces (－, ー, ‐, −) count too. A run
-/// is the digits between anything that is not a digit, space or hyphen; it is a card number when
-/// the whole run has 13–19 digits and passes Luhn, or when a card-shaped part of it does: whole
+/// Digits are those of every script (full-width ０-９, Arabic-Indic ٠-٩, Devanagari ०-९, …:
+/// [`DIGIT_ZEROS`]). Characters that show nothing (zero-width spaces and joiners, the soft
+/// hyphen, variation selectors) are skipped as if absent, so they cannot hide a number. A run is
+/// the digits between anything that is not a digit or a separator; it is a card number when the
+/// whole run has 13–19 digits and passes Luhn, or when a card-shaped part of it does: whole
 /// groups of at least 4 digits (the last may be shorter), 13–19 digits in all, so that
 /// `4242 4242 4242 4242 123` (a card number followed by its security code) is caught while two
 /// phone numbers side by side (`090-1234-5678 03-1234-5678`) are not mistaken for one.
+///
+/// Spaces and the hyphens a Japanese keyboard produces (－, ー, ‐, −) join a whole run. Dots,
+/// slashes, commas, tabs and line breaks (and their full-width and Arabic forms) also join
+/// digits, but a run that holds one counts only card-shaped (or digit by digit,
+/// `4.2.4.2…`), so that dates (`1990/04/01`), amounts (`1,234,567`) and lists of short numbers
+/// are not mistaken for a card.
+///
+/// Text that is not ASCII is checked as written and in NFKC form too, so that digits written
+/// as compatibility characters (①, ¹, 𝟒) count, whichever use case calls this.
 pub fn contains_card_number(s: &str) -> bool {
-    let mut run: Vec<Vec<u8>> = Vec::new();
+    contains_card_number_as_written(s)
+        || (!s.is_ascii() && contains_card_number_as_written(&nfkc(s)))
+}
+
+fn contains_card_number_as_written(s: &str) -> bool {
+    let mut run = Run::default();
     let mut group: Vec<u8> = Vec::new();
-    let mut after_separator = false;
+    let mut after: Option<Separator> = None;
     for c in s.chars() {
-        if let Some(d) = digit_value(c) {
-            if after_separator {
-                run.push(std::mem::take(&mut group));
-                after_separator = false;
+        if is_invisible(c) {
+            continue;
+        }
+        if let Some(d) = card_digit(c) {
+            if let Some(sep) = after.take() {
+                run.groups.push(std::mem::take(&mut group));
+                run.weak |= sep == Separator::Weak;
             }
             group.push(d);
-        } else if is_digit_separator(c) && !group.is_empty() {
-            after_separator = true;
+        } else if let Some(sep) = card_separator(c).filter(|_| !group.is_empty()) {
+            // Two separators in a row (", ") join as the weaker of the two.
+            after = Some(match after {
+                Some(Separator::Weak) => Separator::Weak,
+                _ => sep,
+            });
         } else {
             if !group.is_empty() {
-                run.push(std::mem::take(&mut group));
+                run.groups.push(std::mem::take(&mut group));
             }
-            if run_has_card_number(&run) {
+            if run.has_card_number() {
                 return true;
             }
-            run.clear();
-            after_separator = false;
+            run = Run::default();
+            after = None;
         }
     }
     if !group.is_empty() {
-        run.push(group);
+        run.groups.push(group);
     }
-    run_has_card_number(&run)
+    run.has_card_number()
 }
 
-fn run_has_card_number(run: &[Vec<u8>]) -> bool {
-    let card_length = 13..=19;
-    let total: usize = run.iter().map(Vec::len).sum();
-    if card_length.contains(&total) && luhn_valid(run.iter().flatten().copied()) {
-        return true;
-    }
-    for start in 0..run.len() {
-        let mut digits: Vec<u8> = Vec::new();
-        for group in run.iter().skip(start) {
-            digits.extend_from_slice(group);
-            if digits.len() > 19 {
-                break;
-            }
-            if card_length.contains(&digits.len()) && luhn_valid(digits.iter().copied()) {
-                return true;
-            }
-            if group.len() < 4 {
-                // Only the last group of a card number may be shorter than four digits.
-                break;
+/// Digit groups read as one number, and whether a weak separator (a dot, slash, comma, tab or
+/// line break) joined any two of them.
+#[derive(Default)]
+struct Run {
+    groups: Vec<Vec<u8>>,
+    weak: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    /// Spaces and hyphens: what people type between the groups of a card number.
+    Strong,
+    /// Dots, slashes, commas, tabs, line breaks: also between the groups of dates and amounts.
+    Weak,
+}
+
+impl Run {
+    fn has_card_number(&self) -> bool {
+        let card_length = 13..=19;
+        let run = &self.groups;
+        let total: usize = run.iter().map(Vec::len).sum();
+        let whole = !self.weak || run.iter().all(|g| g.len() == 1);
+        if whole && card_length.contains(&total) && luhn_valid(run.iter().flatten().copied()) {
+            return true;
+        }
+        for start in 0..run.len() {
+            let mut digits: Vec<u8> = Vec::new();
+            for group in run.iter().skip(start) {
+                digits.extend_from_slice(group);
+                if digits.len() > 19 {
+                    break;
+                }
+                if card_length.contains(&digits.len()) && luhn_valid(digits.iter().copied()) {
+                    return true;
+                }
+                if group.len() < 4 {
+                    // Only the last group of a card number may be shorter than four digits.
+                    break;
+                }
             }
         }
+        false
     }
-    false
 }
 
 fn luhn_valid(digits: impl DoubleEndedIterator<Item = u8>) -> bool {
@@ -204,13 +247,65 @@ fn luhn_valid(digits: impl DoubleEndedIterator<Item = u8>) -> bool {
     sum.is_multiple_of(10)
 }
 
-fn digit_value(c: char) -> Option<u8> {
-    let d = match c {
-        '0'..='9' => u32::from(c) - u32::from('0'),
-        '０'..='９' => u32::from(c) - u32::from('０'),
-        _ => return None,
-    };
-    u8::try_from(d).ok()
+/// The zero of every run of decimal digits in Unicode (general category Nd, Unicode 15): each
+/// is followed by the nine other digits, in order. ASCII, Arabic-Indic (U+0660), Extended
+/// Arabic-Indic (U+06F0), Devanagari (U+0966), Bengali, …, full-width (U+FF10), mathematical.
+const DIGIT_ZEROS: [u32; 68] = [
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0,
+    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
+    0x1FBF0,
+];
+
+/// The value of a decimal digit of any script.
+fn card_digit(c: char) -> Option<u8> {
+    let cp = u32::from(c);
+    let at = DIGIT_ZEROS.partition_point(|zero| *zero <= cp);
+    let zero = DIGIT_ZEROS.get(at.checked_sub(1)?)?;
+    u8::try_from(cp - zero).ok().filter(|d| *d <= 9)
+}
+
+/// Characters that show nothing: zero-width space, non-joiner and joiner, the direction marks,
+/// word joiner and invisible operators, the soft hyphen, the combining grapheme joiner, the
+/// Mongolian vowel separator, variation selectors and the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+    )
+}
+
+/// What may stand between the digit groups of a card number.
+fn card_separator(c: char) -> Option<Separator> {
+    if matches!(
+        c,
+        '\t' | '\n' | '\r' | '\u{000B}' | '\u{000C}' | '\u{0085}' | '\u{2028}' | '\u{2029}'
+    ) {
+        Some(Separator::Weak)
+    } else if is_digit_separator(c) || c.is_whitespace() {
+        Some(Separator::Strong)
+    } else if matches!(
+        c,
+        '.' | '/' | ',' | '\u{00B7}' // middle dot
+            | '\u{060C}' | '\u{066B}' | '\u{066C}' // Arabic comma, decimal and thousands separators
+            | '\u{2024}' | '\u{2027}' | '\u{2044}' | '\u{2215}' // one dot leader, hyphenation point, fraction and division slashes
+            | '\u{3001}' | '\u{3002}' | '\u{30FB}' // 、。・
+            | '\u{FF0C}' | '\u{FF0E}' | '\u{FF0F}' | '\u{FF61}' | '\u{FF64}' | '\u{FF65}' // full-width and half-width forms
+    ) {
+        Some(Separator::Weak)
+    } else {
+        None
+    }
 }
 
 /// Spaces and the hyphens people type between digit groups (ASCII, full-width, Unicode dashes,
@@ -925,6 +1020,127 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Issue 20: each of these got a test card past the check.
+    fn disguised(pan: &str) -> Vec<(String, String)> {
+        let mut forms = Vec::new();
+        for (what, sep) in [
+            ("dots", "."),
+            ("slashes", "/"),
+            ("commas", ","),
+            ("comma and space", ", "),
+            ("tabs", "\t"),
+            ("newlines", "\n"),
+            ("CRLF", "\r\n"),
+            ("zero-width spaces", "\u{200B}"),
+            ("zero-width joiners", "\u{200D}"),
+            ("word joiners", "\u{2060}"),
+            ("soft hyphens", "\u{00AD}"),
+            ("BOMs", "\u{FEFF}"),
+            ("full-width dots", "．"),
+            ("ideographic commas", "、"),
+            ("katakana middle dots", "・"),
+            ("thin spaces", "\u{2009}"),
+        ] {
+            forms.push((what.to_owned(), grouped(pan, sep)));
+        }
+        // Invisible characters between every digit.
+        for (what, sep) in [
+            ("a zero-width space between every digit", "\u{200B}"),
+            ("a soft hyphen between every digit", "\u{00AD}"),
+            ("a dot between every digit", "."),
+        ] {
+            let spaced: Vec<String> = pan.chars().map(String::from).collect();
+            forms.push((what.to_owned(), spaced.join(sep)));
+        }
+        for (what, zero) in [
+            ("Arabic-Indic digits", '\u{0660}'),
+            ("Extended Arabic-Indic digits", '\u{06F0}'),
+            ("Devanagari digits", '\u{0966}'),
+            ("Bengali digits", '\u{09E6}'),
+            ("Thai digits", '\u{0E50}'),
+            ("mathematical bold digits", '\u{1D7CE}'),
+        ] {
+            let script: String = pan
+                .chars()
+                .map(|c| char::from_u32(u32::from(zero) + (u32::from(c) - u32::from('0'))).unwrap())
+                .collect();
+            forms.push((format!("{what} grouped"), grouped(&script, " ")));
+            forms.push((format!("{what} with dots"), grouped(&script, ".")));
+            forms.push((what.to_owned(), script));
+        }
+        forms
+    }
+
+    #[test]
+    fn a_card_number_disguised_by_separators_invisible_characters_or_other_scripts_is_refused() {
+        for pan in TEST_CARDS {
+            for (what, form) in disguised(pan) {
+                for text in [form.clone(), format!("カード {form} です")] {
+                    let err = check("form_text", Validation::Text, &text)
+                        .expect_err(&format!("{what}: {text:?}"));
+                    assert_eq!(err.problem, CARD, "{what}");
+                    // One line that never repeats the value (nor any digit of it).
+                    let line = err.to_string();
+                    assert!(!line.contains('\n'), "{what}: {line}");
+                    assert!(!line.contains(&pan[pan.len() - 4..]), "{what}: {line}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_disguised_card_number_is_refused_in_every_kind_of_field() {
+        for validation in Validation::ALL {
+            for raw in [
+                "4242.4242.4242.4242",
+                "4242/4242/4242/4242",
+                "4242\u{200B}4242\u{200B}4242\u{200B}4242",
+                "4242\u{00AD}4242\u{00AD}4242\u{00AD}4242",
+                "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢",
+                "४२४२ ४२४२ ४२४२ ४२४२",
+            ] {
+                assert_eq!(problem(validation, raw), CARD, "{validation:?}: {raw}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_card_number_in_compatibility_digits_is_found_by_every_caller() {
+        // Circled and superscript digits are not decimal digits; NFKC makes them so.
+        assert!(contains_card_number("④②④② ④②④② ④②④② ④②④②"));
+        assert!(contains_card_number("⁴²⁴²⁴²⁴²⁴²⁴²⁴²⁴²"));
+    }
+
+    #[test]
+    fn every_decimal_digit_zero_is_followed_by_its_nine_digits() {
+        for zero in DIGIT_ZEROS {
+            for d in 0..10u8 {
+                let c = char::from_u32(zero + u32::from(d)).unwrap();
+                assert_eq!(card_digit(c), Some(d), "U+{:04X}", zero + u32::from(d));
+                assert!(c.is_numeric(), "U+{:04X}", zero + u32::from(d));
+            }
+        }
+        assert_eq!(card_digit('a'), None);
+        assert_eq!(card_digit('/'), None);
+        assert_eq!(card_digit(':'), None);
+    }
+
+    #[test]
+    fn dates_amounts_and_lists_written_with_dots_slashes_and_commas_are_not_card_numbers() {
+        for note in [
+            "1990/04/01 123-4567",
+            "2026.12.04 10:00",
+            "1,234,567,890,123円",
+            "12, 14, 15, 21, 22, 30, 31",
+            "会員番号 12345\n電話 03-1234-5678\n〒260-0013",
+            "090-1234-5678, 03-1234-5678",
+            "1.5, 2.25, 3.125, 4.0625",
+            "٢٠٢٦/١٢/٠٤",
+        ] {
+            assert!(!contains_card_number(note), "{note}");
         }
     }
 

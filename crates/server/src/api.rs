@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::{Authed, SESSION_COOKIE};
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -77,9 +77,29 @@ pub struct ShowQuery {
     pub purpose: Option<String>,
     /// Comma-separated category ids to reveal (default: all held).
     pub fields: Option<String>,
-    /// A statutory exception: law, life, public-health, public-agency.
+    /// Refused (422): a statutory exception goes in the body of `POST
+    /// /api/v1/principals/{id}/read`, never in a URL.
     pub basis: Option<String>,
-    /// The written reason for the exception.
+    /// Refused (422): the reason goes in the body of `POST /api/v1/principals/{id}/read`.
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/principals/{id}/read`: the twin of `GET /api/v1/principals/{id}` that carries a
+/// statutory exception. Its reason is free text that may name people, and URLs are logged by
+/// every reverse proxy on the way, so it travels in this body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// The purpose of this use.
+    pub purpose: String,
+    /// Category ids to reveal (default: all held).
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+    /// A statutory exception: law, life, public-health, public-agency (APPI 18(3)).
+    #[serde(default)]
+    pub basis: Option<String>,
+    /// The written reason for the exception (flagged for the manager's review).
+    #[serde(default)]
     pub reason: Option<String>,
 }
 
@@ -198,7 +218,7 @@ fn is_tls(headers: &HeaderMap) -> bool {
 pub async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
-    client: crate::portal::ClientAddr,
+    client: crate::client::ClientAddr,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
     let session = s.mamori.login(&b.login, &b.password, &client.0).await?;
@@ -276,7 +296,7 @@ pub async fn policy_versions(State(s): State<AppState>) -> ApiResult<Response> {
     responses((status = 200, description = "The public notice (HTML or Markdown)"), (status = 422, body = Problem)))]
 pub async fn policy_notice(
     State(s): State<AppState>,
-    Query(q): Query<NoticeQuery>,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
     let lang: Lang = q
         .lang
@@ -291,11 +311,14 @@ pub async fn policy_notice(
         .parse()
         .map_err(|e| Problem::unprocessable(format!("format: {e}")))?;
     let text = s.mamori.policy_notice(lang, format);
-    let ct = match format {
-        Format::Html => "text/html; charset=utf-8",
-        Format::Markdown => "text/markdown; charset=utf-8",
-    };
-    Ok(([(header::CONTENT_TYPE, ct)], text).into_response())
+    Ok(match format {
+        Format::Html => crate::pages::document(text),
+        Format::Markdown => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/policy/check", tag = "policy", request_body = PolicyText,
@@ -404,8 +427,17 @@ pub async fn principal_show(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
+    ApiQuery(q): ApiQuery<ShowQuery>,
 ) -> ApiResult<Response> {
+    // Issue 20: reverse proxies log URLs, and a reason may name people.
+    for (name, given) in [("reason", &q.reason), ("basis", &q.basis)] {
+        if given.is_some() {
+            return Err(Problem::unprocessable(format!(
+                "{name}: a statutory exception is never sent in the URL (proxies log URLs): \
+                 send POST /api/v1/principals/{{id}}/read with {{\"purpose\", \"fields\", \"basis\", \"reason\"}} in the body"
+            )));
+        }
+    }
     let purpose = need(
         &q.purpose,
         "purpose",
@@ -417,9 +449,40 @@ pub async fn principal_show(
             .filter(|c| !c.is_empty())
             .collect()
     });
-    let exception = parse_exception(q.basis.as_deref(), q.reason.as_deref())?;
     ok(s.mamori
-        .principal_show(&a.actor, &id, purpose, only.as_deref(), exception.as_ref())
+        .principal_show(&a.actor, &id, purpose, only.as_deref(), None)
+        .await?)
+}
+
+#[utoipa::path(post, path = "/api/v1/principals/{id}/read", tag = "principals", params(("id" = String, Path)), request_body = ReadBody, security(("token" = []), ("session" = [])),
+    responses((status = 200, body = ShownResponse), (status = 401, body = Problem), (status = 403, body = Problem, description = "denied: the rule"),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn principal_read(
+    State(s): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReadBody>,
+) -> ApiResult<Response> {
+    if b.purpose.trim().is_empty() {
+        return Err(Problem::unprocessable(
+            "purpose: is required: say why you need the data (\"purpose\": \"registration_contact\")",
+        ));
+    }
+    let only: Option<Vec<String>> = b.fields.map(|f| {
+        f.into_iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
+    });
+    let exception = parse_exception(b.basis.as_deref(), b.reason.as_deref())?;
+    ok(s.mamori
+        .principal_show(
+            &a.actor,
+            &id,
+            &b.purpose,
+            only.as_deref(),
+            exception.as_ref(),
+        )
         .await?)
 }
 
@@ -463,7 +526,7 @@ pub async fn principal_correct(
 pub async fn import(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let channel = need(
@@ -501,7 +564,7 @@ pub async fn import(
 pub async fn audit_log(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
     ok(s.mamori
         .audit_log(&a.actor, q.principal.as_deref(), q.limit.unwrap_or(200))

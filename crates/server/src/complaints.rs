@@ -4,8 +4,8 @@
 //! `complaints` action (403 with the rule otherwise); the calendar is public and pure. What a
 //! complainant said, notes and results travel in JSON bodies, never in URLs.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -202,7 +202,7 @@ pub async fn complaint_open(
 pub async fn complaint_list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
     let overdue = match q.overdue.as_deref() {
         None | Some("false") => false,
@@ -276,7 +276,7 @@ pub async fn complaint_notice(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Response> {
     let lang: Lang = q
         .lang
@@ -285,7 +285,7 @@ pub async fn complaint_notice(
         .parse()
         .map_err(|e| Problem::unprocessable(format!("lang: {e}")))?;
     let html = s.mamori.complaint_notice(&a.actor, &id, lang, None).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    Ok(crate::pages::document(html))
 }
 
 // ---- calendar (pure, public) -------------------------------------------------------------------
@@ -301,14 +301,12 @@ pub async fn calendar_holidays(Path(year): Path<String>) -> ApiResult<Response> 
               (status = 422, body = Problem)))]
 pub async fn calendar_window(
     State(s): State<AppState>,
-    Query(q): Query<WindowQuery>,
+    ApiQuery(q): ApiQuery<WindowQuery>,
 ) -> ApiResult<Response> {
     let at = need(q.at, "at", "give a time such as 2026-04-01T10:00:00+09:00")?;
     let window = match q.preset.as_deref() {
         Some(p) => complaint::preset_window(p).map_err(|_| {
-            Problem::unprocessable(format!(
-                "preset: \"{p}\" is not a preset: use chiba-ia or tokyo-one"
-            ))
+            Problem::unprocessable("preset: is not a preset: use chiba-ia or tokyo-one")
         })?,
         None => s.mamori.complaint_window()?,
     };
@@ -317,7 +315,9 @@ pub async fn calendar_window(
 
 #[utoipa::path(get, path = "/api/v1/calendar/add-business-days", tag = "calendar", params(BusinessDaysQuery),
     responses((status = 200, body = DateResponse), (status = 422, body = Problem)))]
-pub async fn calendar_add_business_days(Query(q): Query<BusinessDaysQuery>) -> ApiResult<Response> {
+pub async fn calendar_add_business_days(
+    ApiQuery(q): ApiQuery<BusinessDaysQuery>,
+) -> ApiResult<Response> {
     let date = need(q.date, "date", "give a date such as 2026-04-01")?;
     let n = need(q.n, "n", "give the number of business days, 0 or more")?;
     ok(complaint::add_business_days(&date, &n, "date", "n")?)

@@ -275,7 +275,7 @@ fn is_tls(headers: &HeaderMap) -> bool {
 async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
-    client: crate::portal::ClientAddr,
+    client: crate::client::ClientAddr,
     Query(q): Query<LangQuery>,
     Form(f): Form<Fields>,
 ) -> Response {

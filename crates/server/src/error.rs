@@ -1,8 +1,15 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`), one line a person can act
 //! on: 401 not signed in, 403 denied with the rule, 404, 413, 422 naming the field, 500.
+//!
+//! The two extractors every `/api/v1` handler takes its input through: [`ApiJson`] (a body must
+//! be a JSON object: an array would fill a struct's fields by position, so `[]` once ran a real
+//! retention sweep) and [`ApiQuery`] (a bad query parameter is a 422 naming the parameter, not
+//! axum's plain-text 400). Neither ever repeats the input.
 
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mamori_service::ServiceError;
@@ -86,30 +93,162 @@ fn api_field_names(msg: &str) -> String {
 }
 
 /// A JSON body whose rejections are problem details: 413 when too large, 422 naming what is
-/// wrong otherwise (never echoing the body).
+/// wrong otherwise (never echoing the body). The body must be a JSON object (`{…}`): arrays,
+/// strings, numbers and `null` are refused before anything is decoded.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = Problem;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(Problem::unprocessable(
+                "body: send JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                Problem::unprocessable("body: the request body could not be read: send it again")
+            }
+        })?;
+        object_body(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rej) => Err(json_problem(&rej)),
         }
     }
 }
 
+/// An optional JSON body (a fulfilment without corrections, a refund with the event on record):
+/// empty or `null` means `None`; anything else is held to [`ApiJson`]'s rules (a JSON object, fields
+/// named, never echoed).
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for MaybeJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                Problem::unprocessable("body: the request body could not be read: send it again")
+            }
+        })?;
+        // Nothing, or `null`: no body (it cannot fill a struct by position).
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
+            return Ok(MaybeJson(None));
+        }
+        object_body(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(MaybeJson(Some(v))),
+            Err(rej) => Err(json_problem(&rej)),
+        }
+    }
+}
+
+fn too_large() -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body: the request body is too large",
+    )
+}
+
+/// `application/json` or `application/…+json`, parameters (`; charset=utf-8`) allowed.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+/// Issue 20: a body must be an object. JSON whitespace may come first.
+pub(crate) fn object_body(bytes: &[u8]) -> Result<(), Problem> {
+    match bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        Some(b'{') => Ok(()),
+        Some(b'[') => Err(Problem::unprocessable(
+            "body: is a JSON array: send a JSON object ({\"name\": value, …}) with the fields named",
+        )),
+        None => Err(Problem::unprocessable(
+            "body: is empty: send a JSON object ({\"name\": value, …}), {} when every field is optional",
+        )),
+        Some(_) => Err(Problem::unprocessable(
+            "body: is not a JSON object: send {\"name\": value, …} with the fields named",
+        )),
+    }
+}
+
+/// Query parameters whose rejections are 422 problem documents naming the parameter and what
+/// it takes (never its value).
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rej| query_problem(&rej))
+    }
+}
+
+/// `overdue: provided string was not `true` or `false`` → `overdue: must be true or false`;
+/// serde's wording otherwise, quoted values dropped.
+fn query_problem(rej: &QueryRejection) -> Problem {
+    let text = match rej {
+        QueryRejection::FailedToDeserializeQueryString(e) => {
+            std::error::Error::source(e).map_or_else(|| e.body_text(), |s| s.to_string())
+        }
+        other => other.body_text(),
+    };
+    let text = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text)
+        .to_string();
+    let (field, problem) = match text.split_once(": ") {
+        Some((f, p)) if !f.is_empty() && !f.contains(' ') => (f.to_string(), p.to_string()),
+        _ => ("query".to_string(), text.clone()),
+    };
+    let problem = if problem.contains("provided string was not `true` or `false`") {
+        "must be true or false (or leave it out)".to_string()
+    } else if problem.contains("invalid digit") || problem.contains("number") {
+        "must be a whole number".to_string()
+    } else {
+        sanitize(&problem)
+    };
+    Problem::unprocessable(format!("{field}: {problem}"))
+}
+
 fn json_problem(rej: &JsonRejection) -> Problem {
     if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body: the request body is too large",
-        );
+        return too_large();
     }
     match rej {
         JsonRejection::MissingJsonContentType(_) => {
@@ -169,6 +308,28 @@ mod tests {
             api_field_names("email: not an email address"),
             "email: not an email address"
         );
+    }
+
+    #[test]
+    fn only_a_json_object_is_a_body() {
+        assert!(object_body(b" \n{\"a\": 1}").is_ok());
+        for (body, says) in [
+            (&b"[]"[..], "is a JSON array"),
+            (b" [\"x\", true]", "is a JSON array"),
+            (b"null", "is not a JSON object"),
+            (b"\"taro@example.jp\"", "is not a JSON object"),
+            (b"42", "is not a JSON object"),
+            (b"", "is empty"),
+        ] {
+            let p = object_body(body).unwrap_err();
+            assert_eq!(p.status, 422);
+            assert!(
+                p.detail.starts_with("body: ") && p.detail.contains(says),
+                "{}",
+                p.detail
+            );
+            assert!(!p.detail.contains("taro"), "{}", p.detail);
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! committee, violation reports and the manager's review of exception accesses.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -47,8 +47,8 @@ fn lang(s: Option<&str>) -> ApiResult<Lang> {
         .map_err(|e| Problem::unprocessable(format!("lang: {e}")))
 }
 
-fn html(text: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], text).into_response()
+fn html(page: String) -> Response {
+    crate::pages::document(page)
 }
 
 fn created<T: serde::Serialize>(v: T) -> ApiResult<Response> {
@@ -69,7 +69,7 @@ pub struct LedgerQuery {
 pub async fn ledger(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<LedgerQuery>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> ApiResult<Response> {
     let rows = s.mamori.ledger(&a.actor).await?;
     match q.format.as_deref() {
@@ -90,9 +90,9 @@ pub async fn ledger(
             &rows,
             lang(q.lang.as_deref())?,
         ))),
-        Some(other) => Err(Problem::unprocessable(format!(
-            "format: \"{other}\" is not a ledger format: use json, csv or html"
-        ))),
+        Some(_) => Err(Problem::unprocessable(
+            "format: is not a ledger format: use json, csv or html",
+        )),
     }
 }
 
@@ -146,7 +146,7 @@ pub struct TrainingStaffQuery {
 pub async fn training_staff(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<TrainingStaffQuery>,
+    ApiQuery(q): ApiQuery<TrainingStaffQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori
@@ -250,16 +250,16 @@ pub async fn inspection_report(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let lang = lang(q.lang.as_deref())?;
     let r = s.mamori.inspection_report(&a.actor, &id).await?;
     match q.format.as_deref() {
         None | Some("html") => Ok(html(render_report_html(&r, lang))),
         Some("json") => Ok(Json(r).into_response()),
-        Some(other) => Err(Problem::unprocessable(format!(
-            "format: \"{other}\" is not a report format: use html or json"
-        ))),
+        Some(_) => Err(Problem::unprocessable(
+            "format: is not a report format: use html or json",
+        )),
     }
 }
 
@@ -300,7 +300,7 @@ pub struct FindingsQuery {
 pub async fn finding_list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<FindingsQuery>,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori
@@ -400,7 +400,7 @@ pub struct OpenQuery {
 pub async fn violation_list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<OpenQuery>,
+    ApiQuery(q): ApiQuery<OpenQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori
@@ -439,7 +439,7 @@ pub struct ReviewQuery {
 pub async fn review_list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<ReviewQuery>,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori

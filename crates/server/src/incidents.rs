@@ -5,8 +5,8 @@
 //! step texts travel in JSON bodies, never in URLs; facts are read by the same code as the CLI's,
 //! so a bad one is a 422 naming the field.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -191,8 +191,8 @@ fn lang_of(q: Option<&str>) -> ApiResult<Lang> {
         .map_err(|e| Problem::unprocessable(format!("lang: {e}")))
 }
 
-fn html(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+fn html(page: String) -> Response {
+    crate::pages::document(page)
 }
 
 // ---- handlers --------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ pub async fn incident_open(
 pub async fn incident_list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
     let overdue = match q.overdue.as_deref() {
         None | Some("false") => false,
@@ -309,7 +309,7 @@ pub async fn incident_report(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let stage = Stage::parse(
         q.stage.as_deref().ok_or_else(|| {
@@ -338,7 +338,7 @@ pub async fn incident_notice(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Response> {
     let lang = lang_of(q.lang.as_deref())?;
     Ok(html(

@@ -6,13 +6,11 @@
 //! `mamori_portal`), and sending is rate-limited per client address.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -25,6 +23,8 @@ use mamori_service::store::crypto::random_hex;
 use serde::Deserialize;
 
 use crate::AppState;
+// Also reachable here, where it used to live (the sign-in throttling may name it either way).
+pub(crate) use crate::client::ClientAddr;
 use crate::pages::{
     Ctx, LangQuery, choose_lang, cookie, error_page, main_of, refusal, render, same_token,
     with_cookies,
@@ -131,22 +131,6 @@ impl Limiter {
         } else {
             false
         }
-    }
-}
-
-/// The client's address (from the connection; never logged).
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string()),
-        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! API twins of `mamori consent`, `provide`, `provisions list` and `recipient list|review`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -185,7 +185,7 @@ pub async fn provide(
 pub async fn provisions_list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<ProvisionsQuery>,
+    ApiQuery(q): ApiQuery<ProvisionsQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori

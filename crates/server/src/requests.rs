@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mamori_policy::Lang;
@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, MaybeJson, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -103,7 +103,7 @@ pub struct LangQuery {
 }
 
 fn html(page: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+    crate::pages::document(page)
 }
 
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = OpenBody, security(("token" = []), ("session" = [])),
@@ -144,7 +144,7 @@ pub async fn open(
 pub async fn list(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.mamori
@@ -199,29 +199,22 @@ pub async fn fulfil(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<FormatQuery>,
-    body: axum::body::Bytes,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+    MaybeJson(body): MaybeJson<FulfilBody>,
 ) -> ApiResult<Response> {
     let want_html = match q.format.as_deref() {
         None | Some("json") => false,
         Some("html") => true,
-        Some(other) => {
-            return Err(Problem::unprocessable(format!(
-                "format: \"{other}\" is not a format: use json or html"
-            )));
+        Some(_) => {
+            return Err(Problem::unprocessable(
+                "format: is not a format: use json or html",
+            ));
         }
     };
     // The body is optional: only a correction carries one.
-    let fields: Vec<(String, String)> = if body.iter().all(u8::is_ascii_whitespace) {
-        Vec::new()
-    } else {
-        serde_json::from_slice::<Option<FulfilBody>>(&body)
-            .map_err(|e| {
-                Problem::unprocessable(format!("body: {}", crate::error::sanitize(&e.to_string())))
-            })?
-            .map(|b| b.fields.into_iter().collect())
-            .unwrap_or_default()
-    };
+    let fields: Vec<(String, String)> = body
+        .map(|b| b.fields.into_iter().collect())
+        .unwrap_or_default();
     let f = s
         .mamori
         .request_fulfil(&a.actor, &id, &fields, None)
@@ -255,7 +248,7 @@ pub async fn notice(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Response> {
     let lang = q
         .lang

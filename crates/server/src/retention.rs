@@ -4,7 +4,7 @@
 //! the data folder, never over the network.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mamori_service::Mamori;
@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -70,7 +70,7 @@ pub async fn sweep(
 pub async fn disposals(
     State(s): State<AppState>,
     a: Authed,
-    Query(q): Query<DisposalsQuery>,
+    ApiQuery(q): ApiQuery<DisposalsQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(s.mamori.disposals(&a.actor, q.principal.as_deref()).await?).into_response())
 }

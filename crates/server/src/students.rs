@@ -5,8 +5,8 @@
 //! `read` and the purpose `fee_management` (403 with the rule otherwise). Payment tokens travel
 //! in JSON bodies, never in URLs; card numbers are refused (422).
 
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authed;
-use crate::error::{ApiJson, Problem};
+use crate::error::{ApiJson, ApiQuery, MaybeJson, Problem};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -116,15 +116,6 @@ pub struct GraduateBody {
 pub struct LangQuery {
     /// ja (default) or en.
     pub lang: Option<String>,
-}
-
-fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice::<T>(body).map_err(|e| {
-        Problem::unprocessable(format!("body: {}", crate::error::sanitize(&e.to_string())))
-    })
 }
 
 #[utoipa::path(post, path = "/api/v1/refunds/compute", tag = "students", request_body = RefundCaseBody,
@@ -240,9 +231,9 @@ pub async fn student_refund(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    MaybeJson(b): MaybeJson<RefundBody>,
 ) -> ApiResult<Response> {
-    let b: RefundBody = optional_body(&body)?;
+    let b = b.unwrap_or_default();
     let r = s
         .mamori
         .student_refund(&a.actor, &id, b.event.as_deref())
@@ -257,7 +248,7 @@ pub async fn student_statement(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Response> {
     let lang = q
         .lang
@@ -269,7 +260,7 @@ pub async fn student_statement(
         .transpose()?
         .unwrap_or_default();
     let page = s.mamori.student_statement(&a.actor, &id, lang).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
+    Ok(crate::pages::document(page))
 }
 
 #[utoipa::path(post, path = "/api/v1/students/{id}/graduate", tag = "students", params(("id" = String, Path)), request_body = GraduateBody,
@@ -281,9 +272,9 @@ pub async fn student_graduate(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    MaybeJson(b): MaybeJson<GraduateBody>,
 ) -> ApiResult<Response> {
-    let b: GraduateBody = optional_body(&body)?;
+    let b = b.unwrap_or_default();
     let g = s
         .mamori
         .student_graduate(&a.actor, &id, b.on.as_deref(), b.to_alumni)

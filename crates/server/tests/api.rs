@@ -1278,6 +1278,7 @@ async fn students_fees_refunds_and_graduation_over_http() {
 }
 
 // The console and the portal (HTTP and browser tests): one test binary per crate.
+mod input;
 mod matrix;
 mod pages;
 
@@ -1291,7 +1292,7 @@ async fn the_auditor_walks_every_get_route_and_never_sees_a_personal_value() {
         let kansa = s.m.staff_token("kansa").await.unwrap().token;
         let id = s.add().await; // Le Thi Hoa, hoa@example.com, 090-3333-4444
         let r = s
-            .get(&format!("/api/v1/principals/{id}?purpose=inquiry_response&basis=law&reason=Le%20Thi%20Hoa"), Some(&clerk))
+            .post(&format!("/api/v1/principals/{id}/read"), Some(&clerk), json!({"purpose": "inquiry_response", "basis": "law", "reason": "Le Thi Hoa"}))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let r = s.post("/api/v1/violations", Some(&clerk), json!({"text": "Le Thi Hoa の名簿"})).await;

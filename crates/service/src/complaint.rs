@@ -352,7 +352,7 @@ fn paragraphs(s: &str) -> String {
         .join("<br>\n")
 }
 
-const NOTICE_CSS: &str = "body{font-family:system-ui,'Hiragino Sans','Noto Sans JP',sans-serif;line-height:1.7;color:#111;margin:0}main{max-width:42rem;margin:2rem auto;padding:0 1.5rem}h1{font-size:1.4rem;text-align:center;margin:2rem 0}.date,.from{text-align:right}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.2rem}dt{font-weight:600}.result{border:1px solid #999;padding:.8rem 1rem;white-space:normal}@media print{main{margin:0;max-width:none}body{font-size:11pt}}";
+const NOTICE_CSS: &str = "body{font-family:system-ui,'Hiragino Sans','Noto Sans JP',sans-serif;line-height:1.7;color:#111;margin:0}main{max-width:42rem;margin:2rem auto;padding:0 1.5rem}h1{font-size:1.4rem;text-align:center;margin:2rem 0}.date,.from{text-align:right}.center{text-align:center}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.2rem}dt{font-weight:600}.result{border:1px solid #999;padding:.8rem 1rem;white-space:normal}@media print{main{margin:0;max-width:none}body{font-size:11pt}}";
 
 /// The written notice of the result to the complainant (seed 003 Art. 23(5)): a printable HTML
 /// page in Japanese or English with the organization's name, address and contact, the dates and
@@ -405,7 +405,7 @@ pub fn render_notice(policy: &Policy, f: &NoticeFacts<'_>, lang: Lang) -> String
     };
     h.push_str(&format!("<p>{}</p>\n", escape_html(&intro)));
     h.push_str(&format!(
-        "<p style=\"text-align:center\">{}</p>\n<dl>\n",
+        "<p class=\"center\">{}</p>\n<dl>\n",
         tr("記", "Details")
     ));
     let rows = [
@@ -640,7 +640,8 @@ impl Mamori {
                 }
                 None => {
                     return Err(bad(format!(
-                        "--principal: there is no principal {p}: check the id, or leave --principal out"
+                        "--principal: there is no {}: check the id, or leave --principal out",
+                        crate::principal_ref(p)
                     )));
                 }
             },

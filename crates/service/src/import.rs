@@ -99,9 +99,9 @@ impl Mamori {
         };
         for p in consents {
             if policy.purpose(p).is_none() {
-                return Err(ServiceError::BadInput(format!(
-                    "--consent: {p:?} is not a purpose of this policy"
-                )));
+                return Err(ServiceError::BadInput(
+                    "--consent: one of the purposes is not a purpose of this policy: `policy show` lists them".into(),
+                ));
             }
         }
         let (text, encoding) = decode(bytes)?;

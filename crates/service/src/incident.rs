@@ -1197,7 +1197,8 @@ impl Mamori {
             let p = p.trim();
             if self.store.principal(p).await?.is_none() {
                 return Err(bad(format!(
-                    "--principal: there is no principal {p}: check the id (`principal find`); nothing was recorded"
+                    "--principal: there is no {}: check the id (`principal find`); nothing was recorded",
+                    crate::principal_ref(p)
                 )));
             }
             if !ids.iter().any(|x| x == p) {

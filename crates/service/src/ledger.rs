@@ -97,16 +97,28 @@ impl Mamori {
     }
 }
 
-fn csv_cell(s: &str) -> String {
+/// One CSV cell. A cell that a spreadsheet would take as a formula (it begins, after any
+/// spaces, with `=`, `+`, `-`, `@`, their full-width forms, a tab or a line break: CSV
+/// injection, OWASP) is neutralized with a leading `'`, so Excel shows the text and runs
+/// nothing. The ledger's cells come from the policy, which its editor controls.
+pub fn csv_cell(s: &str) -> String {
+    let formula = s
+        .trim_start_matches([' ', '\u{3000}'])
+        .starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠']);
+    let s = if formula {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
 /// The ledger as CSV that Excel opens as it is: UTF-8 with a BOM, CRLF line ends; lists inside
-/// a cell are separated by " / ".
+/// a cell are separated by " / "; no cell is read as a formula ([`csv_cell`]).
 pub fn ledger_csv(rows: &[LedgerRow]) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str("channel,channel_name,category,category_name,special_care,purposes,retention,retention_from,category_retention,recipients,roles,storage,principals\r\n");
@@ -188,4 +200,29 @@ pub fn ledger_html(organization: &str, rows: &[LedgerRow], lang: Lang) -> String
     }
     h.push_str("</table>\n</body></html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn a_cell_that_begins_a_formula_gets_a_leading_apostrophe() {
+        for (cell, out) in [
+            ("=1+1", "'=1+1"),
+            ("+81 3", "'+81 3"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("  =cmd", "'  =cmd"),
+            ("＝１＋１", "'＝１＋１"),
+            ("\tx", "'\tx"),
+            ("=A1,B2", "\"'=A1,B2\""),
+            ("P3Y", "P3Y"),
+            ("a / b", "a / b"),
+            ("氏名", "氏名"),
+            ("x=1", "x=1"),
+        ] {
+            assert_eq!(csv_cell(cell), out, "{cell:?}");
+        }
+    }
 }

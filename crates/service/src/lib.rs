@@ -139,6 +139,23 @@ pub struct InitReport {
     pub master_key: String,
 }
 
+/// "principal ID" for a message about an id that names nobody — or, when what was given is
+/// not shaped like an id (a prefix of letters, `_`, letters and digits), "principal with that
+/// id": a name or an address typed where an id belongs is never repeated (issue 20).
+pub(crate) fn principal_ref(id: &str) -> String {
+    let shaped = id.split_once('_').is_some_and(|(prefix, rest)| {
+        (1..=4).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_lowercase())
+            && (1..=40).contains(&rest.len())
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    if shaped {
+        format!("principal {id}")
+    } else {
+        "principal with that id (an id is p_ followed by letters and digits)".to_string()
+    }
+}
+
 /// Today in Japan (policy effective dates are Japan dates).
 pub fn today_jst() -> jiff::civil::Date {
     jiff::Timestamp::now()

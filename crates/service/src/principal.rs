@@ -351,7 +351,7 @@ impl Mamori {
         for p in &new.consents {
             if policy.purpose(p).is_none() {
                 return Err(ServiceError::BadInput(format!(
-                    "--consent: {p:?} is not a purpose of this policy: use one of {}",
+                    "--consent: one of the purposes is not a purpose of this policy: use one of {}",
                     Policy::ids(&policy.purposes, |x| x.id.as_str())
                 )));
             }
@@ -450,7 +450,7 @@ impl Mamori {
         let policy = self.policy();
         if policy.purpose(purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--purpose: {purpose:?} is not a purpose of this policy: use one of {}",
+                "--purpose: is not a purpose of this policy: use one of {}",
                 Policy::ids(&policy.purposes, |x| x.id.as_str())
             )));
         }
@@ -552,9 +552,10 @@ impl Mamori {
         if let Some(list) = only {
             for c in list {
                 if policy.category(c).is_none() {
-                    return Err(ServiceError::BadInput(format!(
-                        "--fields: {c:?} is not a category of this policy"
-                    )));
+                    return Err(ServiceError::BadInput(
+                        "--fields: one of the fields is not a category of this policy: `policy show` lists them"
+                            .into(),
+                    ));
                 }
             }
         }
@@ -591,6 +592,14 @@ impl Mamori {
         raw: &str,
     ) -> Result<Vec<Found>> {
         self.require(actor, Action::Read, "principal.find").await?;
+        // Issue 20: what the caller typed as the purpose is named back (in the refusal and on
+        // the log) only once it is known to be a purpose of the policy, never free text.
+        if self.policy().purpose(purpose).is_none() {
+            return Err(ServiceError::BadInput(format!(
+                "--purpose: is not a purpose of this policy: use one of {}",
+                Policy::ids(&self.policy().purposes, |x| x.id.as_str())
+            )));
+        }
         if let Err(reason) = access::may_use_for(&actor.role, purpose) {
             let reason = reason.to_string();
             self.store
@@ -785,7 +794,8 @@ fn require_active<T>(
             "ID: principal {id} was erased; only their disposal record remains"
         ))),
         None => Err(ServiceError::NotFound(format!(
-            "ID: there is no principal {id}"
+            "ID: there is no {}",
+            crate::principal_ref(id)
         ))),
     }
 }

@@ -123,7 +123,7 @@ impl Mamori {
     fn recipient_of(&self, policy: &Policy, id: &str) -> Result<Recipient> {
         policy.recipient(id).cloned().ok_or_else(|| {
             ServiceError::BadInput(format!(
-                "--recipient: {id:?} is not a recipient of this policy: use one of {}",
+                "--recipient: is not a recipient of this policy: use one of {}",
                 Policy::ids(&policy.recipients, |r| r.id.as_str())
             ))
         })
@@ -198,7 +198,7 @@ impl Mamori {
             ConsentTarget::Purpose(p) => {
                 if policy.purpose(p).is_none() {
                     return Err(ServiceError::BadInput(format!(
-                        "--purpose: {p:?} is not a purpose of this policy: use one of {}",
+                        "--purpose: is not a purpose of this policy: use one of {}",
                         Policy::ids(&policy.purposes, |x| x.id.as_str())
                     )));
                 }
@@ -292,11 +292,11 @@ impl Mamori {
         let active: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
         if active.is_empty() {
             let what = match target {
-                ConsentTarget::Purpose(p) => format!(
-                    "--purpose: principal {principal_id} has no active consent for purpose {p}"
+                ConsentTarget::Purpose(_) => format!(
+                    "--purpose: principal {principal_id} has no active consent for that purpose"
                 ),
-                ConsentTarget::Recipient(r) => format!(
-                    "--recipient: principal {principal_id} has no active consent for provision to {r}"
+                ConsentTarget::Recipient(_) => format!(
+                    "--recipient: principal {principal_id} has no active consent for provision to that recipient"
                 ),
             };
             return Err(ServiceError::BadInput(what));
@@ -372,8 +372,7 @@ impl Mamori {
         let recipient = self.recipient_of(&policy, &req.recipient)?;
         if policy.purpose(&req.purpose).is_none() {
             return Err(ServiceError::BadInput(format!(
-                "--purpose: {:?} is not a purpose of this policy: use one of {}",
-                req.purpose,
+                "--purpose: is not a purpose of this policy: use one of {}",
                 Policy::ids(&policy.purposes, |x| x.id.as_str())
             )));
         }
@@ -385,9 +384,10 @@ impl Mamori {
         let held = self.store.fields(&principal.id).await?;
         for c in &req.fields {
             if policy.category(c).is_none() {
-                return Err(ServiceError::BadInput(format!(
-                    "--fields: {c:?} is not a category of this policy"
-                )));
+                return Err(ServiceError::BadInput(
+                    "--fields: one of the fields is not a category of this policy: `policy show` lists them"
+                        .into(),
+                ));
             }
             if !held.iter().any(|f| &f.category == c) {
                 return Err(ServiceError::BadInput(format!(

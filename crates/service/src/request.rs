@@ -209,7 +209,8 @@ impl Mamori {
             && self.store.principal(p).await?.is_none()
         {
             return Err(ServiceError::NotFound(format!(
-                "--principal: there is no principal {p}"
+                "--principal: there is no {}",
+                crate::principal_ref(p)
             )));
         }
         if let Some(p) = &req.purpose {
@@ -218,7 +219,7 @@ impl Mamori {
             }
             if policy.purpose(p).is_none() {
                 return Err(bad(format!(
-                    "--purpose: {p:?} is not a purpose of this policy: use one of {}",
+                    "--purpose: is not a purpose of this policy: use one of {}",
                     Policy::ids(&policy.purposes, |x| x.id.as_str())
                 )));
             }
@@ -301,7 +302,8 @@ impl Mamori {
         }
         if self.store.principal(principal_id).await?.is_none() {
             return Err(ServiceError::NotFound(format!(
-                "--principal: there is no principal {principal_id}"
+                "--principal: there is no {}",
+                crate::principal_ref(principal_id)
             )));
         }
         self.store
@@ -641,7 +643,8 @@ impl Mamori {
             }
             None => {
                 return Err(ServiceError::NotFound(format!(
-                    "there is no principal {pid}"
+                    "there is no {}",
+                    crate::principal_ref(&pid)
                 )));
             }
         };

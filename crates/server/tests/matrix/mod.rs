@@ -74,7 +74,9 @@ fn need(method: &str, path: &str) -> Option<Need> {
         ("post", "/staff/{login}/pledge" | "/training") => Any(&["training"]),
         ("get", "/training" | "/training/staff") => Any(&["training", "governance", "audit"]),
         ("post", "/principals" | "/imports") => Any(&["register"]),
-        ("get", "/principals/{id}") | ("post", "/principals/search") => Reveal,
+        ("get", "/principals/{id}") | ("post", "/principals/search" | "/principals/{id}/read") => {
+            Reveal
+        }
         ("patch", "/principals/{id}") => Any(&["correct"]),
         (_, p) if p.starts_with("/principals/{id}/consents") => Any(&["consent"]),
         ("post", "/provisions") => Any(&["provide"]),
@@ -130,6 +132,7 @@ fn well_formed(method: &str, path: &str, pid: &str, purpose: &str) -> (&'static 
         ("post", "/principals/search") => {
             ("", json!({"purpose": purpose, "email": "a@example.com"}))
         }
+        ("post", "/principals/{id}/read") => ("", json!({"purpose": purpose})),
         ("post", "/principals/{id}/consents" | "/principals/{id}/consents/withdraw") => {
             ("", json!({"purpose": purpose}))
         }

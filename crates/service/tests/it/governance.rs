@@ -629,3 +629,39 @@ async fn the_auditor_never_sees_a_personal_value_in_any_read() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_ledger_cell_that_excel_would_run_as_a_formula_is_neutralized() {
+    // Issue 20: a channel named `=HYPERLINK(…)` in the policy reached Excel as a formula.
+    on_both("chiba-ia", |e| async move {
+        let auditor = actor(&e, "auditor").await;
+        let text = mamori_policy::preset("chiba-ia")
+            .unwrap()
+            .replace("version = \"2022-04-01\"", "version = \"2026-01-01\"")
+            .replace(
+                "ja = \"ボランティア登録\"",
+                "ja = \"=HYPERLINK(\\\"http://evil.example/\\\",\\\"台帳\\\")\"",
+            );
+        e.m.policy_apply(None, &text, "formula.toml", &today())
+            .await
+            .unwrap();
+        let rows = e.m.ledger(&auditor).await.unwrap();
+        let volunteer = rows.iter().find(|r| r.channel == "volunteer").unwrap();
+        assert!(volunteer.channel_name.starts_with("=HYPERLINK"));
+        let csv = mamori_service::ledger::ledger_csv(&rows);
+        assert!(
+            csv.contains(",\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"台帳\"\")\","),
+            "{csv}"
+        );
+        for line in csv.lines().skip(1) {
+            for cell in line.split(',') {
+                let cell = cell.trim_start_matches('"');
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "a cell begins a formula: {line}"
+                );
+            }
+        }
+    })
+    .await;
+}

@@ -16,6 +16,7 @@ mod facts;
 mod faults;
 mod governance;
 mod incidents;
+mod input;
 mod provision;
 mod registry;
 mod requests;
