@@ -19,6 +19,7 @@
 //! activity, evidence texts, password hashes, API tokens).
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::crypto::Keys;
 use crate::{AuditDraft, Result, Stmt, Store, StoreError, opt_s, s};
@@ -166,22 +167,8 @@ impl Store {
             )
             .await?;
         for r in &rows {
-            let (id, pid) = (s(r, 0)?, s(r, 1)?);
-            let (purpose, recipient) = (opt_s(r, 2)?, opt_s(r, 3)?);
-            let (given_at, channel, version) = (s(r, 4)?, s(r, 5)?, s(r, 6)?);
-            let withdrawn_at = opt_s(r, 8)?;
-            let c = ConsentFacts {
-                id: &id,
-                principal_id: &pid,
-                purpose: purpose.as_deref(),
-                recipient: recipient.as_deref(),
-                given_at: &given_at,
-                channel: &channel,
-                policy_version: &version,
-                special_care: r.try_get::<i64, _>(7)? != 0,
-                withdrawn_at: withdrawn_at.as_deref(),
-            };
-            if !keys.facts_mac_ok(CONSENT, &consent(&c), opt_s(r, 9)?.as_deref()) {
+            let (id, pid, enc) = consent_of(r)?;
+            if !keys.facts_mac_ok(CONSENT, &enc, opt_s(r, 9)?.as_deref()) {
                 return Err(changed_row(format!("consent {id} of principal {pid}")));
             }
             report.consents += 1;
@@ -193,14 +180,7 @@ impl Store {
             )
             .await?;
         for r in &rows {
-            let (id, pid) = (s(r, 0)?, s(r, 1)?);
-            let enc = suspension(
-                &id,
-                &pid,
-                opt_s(r, 2)?.as_deref(),
-                &s(r, 3)?,
-                opt_s(r, 4)?.as_deref(),
-            );
+            let (id, pid, enc) = suspension_of(r)?;
             if !keys.facts_mac_ok(SUSPENSION, &enc, opt_s(r, 5)?.as_deref()) {
                 return Err(changed_row(format!("suspension {id} of principal {pid}")));
             }
@@ -213,8 +193,7 @@ impl Store {
             )
             .await?;
         for r in &rows {
-            let login = s(r, 0)?;
-            let enc = staff(&login, &s(r, 1)?, r.try_get::<i64, _>(2)? != 0);
+            let (login, enc) = staff_of(r)?;
             if !keys.facts_mac_ok(STAFF, &enc, opt_s(r, 3)?.as_deref()) {
                 return Err(changed_row(format!("staff member {login}")));
             }
@@ -292,25 +271,8 @@ impl Store {
             )
             .await?
         {
-            let (id, pid) = (s(r, 0)?, s(r, 1)?);
-            let (purpose, recipient) = (opt_s(r, 2)?, opt_s(r, 3)?);
-            let (given_at, channel, version) = (s(r, 4)?, s(r, 5)?, s(r, 6)?);
-            let withdrawn_at = opt_s(r, 8)?;
-            let m = mac(
-                keys,
-                CONSENT,
-                &consent(&ConsentFacts {
-                    id: &id,
-                    principal_id: &pid,
-                    purpose: purpose.as_deref(),
-                    recipient: recipient.as_deref(),
-                    given_at: &given_at,
-                    channel: &channel,
-                    policy_version: &version,
-                    special_care: r.try_get::<i64, _>(7)? != 0,
-                    withdrawn_at: withdrawn_at.as_deref(),
-                }),
-            );
+            let (id, _, enc) = consent_of(r)?;
+            let m = mac(keys, CONSENT, &enc);
             stmts.push(Stmt::new(
                 "UPDATE consents SET facts_mac = $2 WHERE id = $1 AND facts_mac IS NULL",
                 vec![id.into(), m.into()],
@@ -324,14 +286,7 @@ impl Store {
             )
             .await?
         {
-            let id = s(r, 0)?;
-            let enc = suspension(
-                &id,
-                &s(r, 1)?,
-                opt_s(r, 2)?.as_deref(),
-                &s(r, 3)?,
-                opt_s(r, 4)?.as_deref(),
-            );
+            let (id, _, enc) = suspension_of(r)?;
             stmts.push(Stmt::new(
                 "UPDATE suspensions SET facts_mac = $2 WHERE id = $1 AND facts_mac IS NULL",
                 vec![id.into(), mac(keys, SUSPENSION, &enc).into()],
@@ -345,8 +300,7 @@ impl Store {
             )
             .await?
         {
-            let login = s(r, 0)?;
-            let enc = staff(&login, &s(r, 1)?, r.try_get::<i64, _>(2)? != 0);
+            let (login, enc) = staff_of(r)?;
             stmts.push(Stmt::new(
                 "UPDATE staff SET facts_mac = $2 WHERE login = $1 AND facts_mac IS NULL",
                 vec![login.into(), mac(keys, STAFF, &enc).into()],
@@ -379,6 +333,49 @@ impl Store {
         self.write(stmts, audit).await?;
         Ok(report)
     }
+}
+
+/// A consent row's id, principal and encoding, from the columns `id, principal_id, purpose,
+/// recipient, given_at, channel, policy_version, special_care, withdrawn_at` (first, in that
+/// order): [`Store::verify_facts`] and the sealing read the same columns.
+fn consent_of(r: &AnyRow) -> Result<(String, String, Vec<u8>)> {
+    let (id, pid) = (s(r, 0)?, s(r, 1)?);
+    let (purpose, recipient) = (opt_s(r, 2)?, opt_s(r, 3)?);
+    let (given_at, channel, version) = (s(r, 4)?, s(r, 5)?, s(r, 6)?);
+    let withdrawn_at = opt_s(r, 8)?;
+    let enc = consent(&ConsentFacts {
+        id: &id,
+        principal_id: &pid,
+        purpose: purpose.as_deref(),
+        recipient: recipient.as_deref(),
+        given_at: &given_at,
+        channel: &channel,
+        policy_version: &version,
+        special_care: r.try_get::<i64, _>(7)? != 0,
+        withdrawn_at: withdrawn_at.as_deref(),
+    });
+    Ok((id, pid, enc))
+}
+
+/// A suspension row's id, principal and encoding, from `id, principal_id, purpose, since,
+/// lifted_at`.
+fn suspension_of(r: &AnyRow) -> Result<(String, String, Vec<u8>)> {
+    let (id, pid) = (s(r, 0)?, s(r, 1)?);
+    let enc = suspension(
+        &id,
+        &pid,
+        opt_s(r, 2)?.as_deref(),
+        &s(r, 3)?,
+        opt_s(r, 4)?.as_deref(),
+    );
+    Ok((id, pid, enc))
+}
+
+/// A staff row's login and encoding, from `login, role, disabled`.
+fn staff_of(r: &AnyRow) -> Result<(String, Vec<u8>)> {
+    let login = s(r, 0)?;
+    let enc = staff(&login, &s(r, 1)?, r.try_get::<i64, _>(2)? != 0);
+    Ok((login, enc))
 }
 
 #[cfg(test)]
