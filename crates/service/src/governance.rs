@@ -840,10 +840,8 @@ impl Mamori {
         let seq: i64 = seq.parse().map_err(|_| not_found())?;
         let a = self
             .store
-            .staff_account_actions()
+            .staff_account_action(seq)
             .await?
-            .into_iter()
-            .find(|a| a.seq == seq)
             .ok_or_else(not_found)?;
         if self.store.exception_review_row(id).await?.is_some() {
             return Err(bad(format!("ID: {id} was reviewed already")));

@@ -458,23 +458,27 @@ impl Store {
     /// The audit entries of staff-account creations, invitations and role changes, oldest
     /// first (read for the manager's review, issue 20).
     pub async fn staff_account_actions(&self) -> Result<Vec<StaffActionRow>> {
-        let rows = self
-            .rows(
-                "SELECT seq, at, actor, action, detail FROM audit_log WHERE action IN ('staff.add', 'staff.invite', 'staff.role') AND decision = 'done' ORDER BY seq",
-                vec![],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StaffActionRow {
-                    seq: r.try_get::<i64, _>(0)?,
-                    at: s(r, 1)?,
-                    actor: s(r, 2)?,
-                    action: s(r, 3)?,
-                    detail: s(r, 4)?,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT seq, at, actor, action, detail FROM audit_log WHERE action IN ('staff.add', 'staff.invite', 'staff.role') AND decision = 'done' ORDER BY seq",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(staff_action_row)
+        .collect()
+    }
+
+    /// One of [`Store::staff_account_actions`], by its audit sequence number (a point read on
+    /// the log's key, not a scan of it).
+    pub async fn staff_account_action(&self, seq: i64) -> Result<Option<StaffActionRow>> {
+        self.rows(
+            "SELECT seq, at, actor, action, detail FROM audit_log WHERE seq = $1 AND action IN ('staff.add', 'staff.invite', 'staff.role') AND decision = 'done'",
+            vec![seq.into()],
+        )
+        .await?
+        .first()
+        .map(staff_action_row)
+        .transpose()
     }
 
     pub fn mark_exception_reviewed(id: &str, by: &str) -> Stmt {
@@ -680,4 +684,14 @@ impl Store {
             .map(|r| Ok((s(r, 0)?, s(r, 1)?, r.try_get::<i64, _>(2)?)))
             .collect()
     }
+}
+
+fn staff_action_row(r: &sqlx::any::AnyRow) -> Result<StaffActionRow> {
+    Ok(StaffActionRow {
+        seq: r.try_get::<i64, _>(0)?,
+        at: s(r, 1)?,
+        actor: s(r, 2)?,
+        action: s(r, 3)?,
+        detail: s(r, 4)?,
+    })
 }
